@@ -1,0 +1,1 @@
+"""Second-generation ID card reader over the SAM serial protocol (GA/T 467)."""
