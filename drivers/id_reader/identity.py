@@ -46,7 +46,10 @@ class Identity:
     issue_count: int | None = field(default=None, repr=False)  # hmt_residence: 签发次数
     english_name: str | None = field(default=None, repr=False)  # foreign_permanent
     nationality: str | None = field(default=None, repr=False)  # foreign_permanent, ISO 3166 alpha-3
-    card_version: str | None = field(default=None, repr=False)  # foreign_permanent
+    card_version: str | None = field(default=None, repr=False)  # foreign_permanent: "2017" ('I') or "2023" ('Y')
+    # 追加住址: the latest address the police appended after issue (command 30 03,
+    # hardware-protocols.md §1.3/§1.4); `address` stays as printed on the card face.
+    appended_address: str | None = field(default=None, repr=False)
 
     @property
     def masked_id_number(self) -> str:
@@ -55,6 +58,11 @@ class Identity:
     @property
     def masked_name(self) -> str:
         return mask_name(self.name)
+
+    @property
+    def current_address(self) -> str | None:
+        """The address that holds now: the appended one when the card has it."""
+        return self.appended_address or self.address
 
     def age_on(self, today: dt.date) -> int:
         return age_on(self.birth_date, today)
@@ -84,4 +92,6 @@ class Identity:
             out["english_name"] = self.english_name
             out["nationality"] = self.nationality
             out["card_version"] = self.card_version
+        if self.appended_address is not None:
+            out["appended_address"] = self.appended_address
         return out
