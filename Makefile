@@ -8,9 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-packages
-# libzbar0: pyzbar's shared library. fonts-noto-cjk: Hanzi on screen, receipts, PDFs.
+# libzbar0: pyzbar's shared library. fonts-noto-cjk: Hanzi on screen and in receipt
+# previews; fonts-wqy-zenhei: a TrueType CJK font reportlab can embed in PDFs.
 # The rest are what Qt's xcb/offscreen/eglfs platforms load at run time.
-DEBS := libzbar0 fonts-noto-cjk libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 \
+DEBS := libzbar0 fonts-noto-cjk fonts-wqy-zenhei libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 \
         libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 \
         libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-image0 \
         libxcb-render-util0 xvfb

@@ -20,6 +20,12 @@ _FIXES = {
     "paper_near_end": "replace the paper roll soon",
     "cover_open": "close the printer cover",
     "sam_fault": "power-cycle the ID reader; if it persists, replace its SAM module",
+    "no_answer": "the printer does not answer status queries: check baud rate/flow control and the cable",
+    "offline": "the printer reports offline: open and close the cover, check paper, power-cycle",
+    "cutter_error": "clear the paper jam at the cutter, then close the cover",
+    "mechanical_error": "clear the jam and power-cycle the printer",
+    "unrecoverable_error": "power-cycle the printer; if it persists, call the vendor",
+    "auto_recoverable_error": "wait a minute (head overheated?), then print a test page",
 }
 
 

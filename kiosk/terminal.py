@@ -8,6 +8,7 @@ the CLI use a synchronous one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -15,9 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.health import Health
+from kiosk.application import build_application, receipt_for
+from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
+from kiosk.receipt import ReceiptData, build_receipt
 from kiosk.visit import Delays, VisitMachine
+from offline_queue.errors import NotProvisioned, OutboxError, StorageFull
+from offline_queue.outbox import Outbox
+from offline_queue.sync import SyncReport, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,7 @@ class Terminal:
         clock: Callable[[], float] = time.monotonic,
         background: Background = run_inline,
         devices: DeviceRegistry | None = None,
+        start_sync: bool = True,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -66,6 +74,24 @@ class Terminal:
         self._status_listeners: list[Callable[[StatusView], None]] = []
         self.devices.on_health(self._device_health)
         self.devices.on_event(self._device_event)
+        self.catalog: Catalog | None = self.load_catalog()
+        self.receipt_print_state = "printing"  # printing | printed | failed
+        self.outbox: Outbox | None = None
+        self.sync: SyncWorker | None = None
+        self.start_sync = start_sync
+        self.storage_problem = ""
+
+    def load_catalog(self) -> Catalog | None:
+        """The cached catalog (works offline). With the reference platform on loopback
+        and nothing cached yet (a fresh `make run`), its bundled sample."""
+        try:
+            cached = load_cached_catalog(self.config.storage_dir)
+        except CatalogError:
+            log.error("cached catalog is unreadable; waiting for the next fetch")
+            cached = None
+        if cached is None and self.config.platform_is_local:
+            return sample_catalog()
+        return cached
 
     def __repr__(self) -> str:
         return f"Terminal({self.config.hall!r}, {self.machine.step.value})"
@@ -73,9 +99,131 @@ class Terminal:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         self.devices.start()
+        self.open_outbox()
+        if self.sync is not None and self.start_sync:
+            try:
+                self.sync.start()
+            except OutboxError:
+                # Another process (a technician's `kiosk sync`) is delivering; the
+                # outbox still takes applications and that process delivers them.
+                log.warning("sync worker not started: another process holds the worker lock")
 
     def stop(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         self.devices.stop()
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+
+    def open_outbox(self) -> None:
+        """Open the outbox; a broken one puts the terminal out of service with a reason a
+        technician can act on, it never crashes the app."""
+        if self.outbox is not None:
+            return
+        try:
+            self.outbox = Outbox(self.config.storage_dir)
+        except OutboxError as exc:
+            log.error("outbox unavailable: %s", type(exc).__name__)
+            self.storage_problem = type(exc).__name__
+            self.machine.set_service_available(False, "storage")
+            return
+        self.outbox.add_listener(self._queue_changed)
+        self.sync = SyncWorker(
+            self.outbox,
+            device_health=self._heartbeat_devices,
+            on_catalog_updated=self._catalog_updated,
+            on_pass=self._sync_pass,
+        )
+        self._queue_changed()
+
+    def _heartbeat_devices(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "state": h.state.heartbeat, **({"detail": h.reason} if h.reason else {})}
+            for kind, h in self.devices.health().items()
+        ]
+
+    def _catalog_updated(self) -> None:
+        """Sync thread: a new catalog was stored. Parse it here; keep the old one if the
+        new one does not parse (a bad catalog must not put the hall out of service)."""
+        try:
+            fresh = load_cached_catalog(self.config.storage_dir)
+        except CatalogError:
+            log.error("the platform sent a catalog that does not parse; keeping the previous one")
+            return
+        if fresh is not None:
+            self.catalog = fresh
+
+    def _sync_pass(self, report: SyncReport) -> None:
+        """Sync thread. The heartbeat (every 60 s) says whether the platform answers; a
+        delivery in this pass proves it too."""
+        if report.delivered or report.evaluations_delivered:
+            self.status.platform_reachable = True
+        elif report.heartbeat is not None:
+            self.status.platform_reachable = report.heartbeat
+        self._queue_changed()
+
+    def _queue_changed(self) -> None:
+        outbox = self.outbox
+        if outbox is None:
+            return
+        try:
+            self.status.queue_pending = outbox.status().undelivered
+        except OutboxError:
+            return
+        self._publish_status()
+
+    # -- the application -------------------------------------------------------------------
+    def submit_application(self) -> None:
+        """The resident tapped submit. The application is durable on disk before the
+        receipt screen shows; a second tap does nothing."""
+        machine = self.machine
+        if not machine.submit():
+            return
+        item = self.catalog.get(machine.visit.item_code or "") if self.catalog else None
+        outbox = self.outbox
+        if item is None or outbox is None:
+            machine.submit_failed("storage" if outbox is None else "catalog")
+            return
+        application = build_application(
+            machine.visit, item, catalog_version=self.catalog.version if self.catalog else None,
+            assemble=assemble_material_pdf,
+        )
+        created = dt.datetime.now().astimezone()
+
+        def done(result: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                machine.submit_failed(_submit_problem(exc))
+                return
+            machine.submitted(result.submission_id, result.receipt_no)
+            if self.sync is not None:
+                self.sync.wake()
+            self.print_receipt(receipt_for(
+                machine.visit, item, receipt_no=result.receipt_no, created_at=created,
+                hall_name=self.config.hall, terminal_name=self.config.terminal_name,
+            ))
+
+        self.background(lambda: outbox.enqueue(application), done)
+
+    def print_receipt(self, data: ReceiptData) -> None:
+        """Print on the device thread; the receipt screen says how it went. A printer
+        fault never touches the application: it is already in the outbox."""
+        self.receipt_print_state = "printing"
+        runner = self.devices.runner("printer")
+        cfg = self.config.device("printer")
+        if runner is None:
+            self.receipt_print_state = "failed"
+            self.machine.refresh()
+            return
+        job = build_receipt(data, encoding=cfg.encoding, columns=cfg.columns)
+        future = runner.call(lambda driver: driver.print_job(job))
+
+        def done(result: Any, exc: BaseException | None) -> None:
+            printed = exc is None and bool(getattr(result, "printed", False))
+            self.receipt_print_state = "printed" if printed else "failed"
+            self.machine.refresh()
+
+        self.background(lambda: future.result(timeout=30), done)
 
     # -- status ------------------------------------------------------------------------------
     def on_status(self, listener: Callable[[StatusView], None]) -> None:
@@ -100,7 +248,24 @@ class Terminal:
         the GUI thread through `handle_device_event`."""
 
     def handle_device_event(self, kind: str, event: object) -> None:
+        """GUI thread. Device events become visit intents."""
         log.debug("device event %s %s", kind, type(event).__name__)
+        if kind == "id_reader":
+            self._id_reader_event(event)
+
+    def _id_reader_event(self, event: object) -> None:
+        from drivers.id_reader.device import CardRead, CardReadFailed
+
+        if isinstance(event, CardRead):
+            if event.identity.expired_on(self.today()):
+                self.machine.card_failed("expired")
+            else:
+                self.machine.card_read(event.identity)
+        elif isinstance(event, CardReadFailed):
+            self.machine.card_failed(event.reason)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now().astimezone().date()
 
     def request_help(self) -> None:
         self.status.help_requested = True
@@ -109,3 +274,22 @@ class Terminal:
     def help_answered(self) -> None:
         self.status.help_requested = False
         self._publish_status()
+
+
+def _submit_problem(exc: BaseException) -> str:
+    """A reason code the review screen explains; the visit's data is kept."""
+    if isinstance(exc, StorageFull):
+        return "disk_full"
+    if isinstance(exc, NotProvisioned):
+        return "not_provisioned"
+    if isinstance(exc, OutboxError):
+        return "storage"
+    log.error("submit failed: %s", type(exc).__name__)
+    return "storage"
+
+
+def assemble_material_pdf(pages: list[bytes]) -> bytes:
+    """The captured pages of one material as one PDF (the camera pipeline's assembler)."""
+    from drivers.camera.pdf import pages_to_pdf
+
+    return pages_to_pdf(pages)

@@ -167,6 +167,10 @@ class VisitMachine:
         if self.step not in steps:
             raise InvalidIntent(intent, self.step)
 
+    def refresh(self) -> None:
+        """Something the screens show changed outside the visit (a print finished)."""
+        self._changed()
+
     @property
     def active(self) -> bool:
         return self.step not in (Step.ATTRACT, Step.OUT_OF_SERVICE)
@@ -261,7 +265,7 @@ class VisitMachine:
         self.visit.purpose = Purpose.PROGRESS
         self._go(Step.PROGRESS)
 
-    def card_read(self, identity: Identity, problem: str = "") -> None:
+    def card_read(self, identity: Identity) -> None:
         """A card was read. At the attract screen this starts an application visit."""
         if self.step in (Step.ATTRACT, Step.HOME):
             self.visit.purpose = self.visit.purpose or Purpose.APPLY
@@ -272,12 +276,20 @@ class VisitMachine:
         elif self.step is not Step.IDENTIFY:
             return  # a card laid down mid-form changes nothing
         self.visit.identity = identity
-        self.visit.identity_problem = problem
-        self._go(Step.IDENTITY if not problem else Step.IDENTIFY)
+        self.visit.identity_problem = ""
+        self._go(Step.IDENTITY)
 
     def card_failed(self, reason: str) -> None:
-        if self.step is Step.IDENTIFY:
+        """A card could not be used (removed too early, unreadable, expired): the
+        identify screen says why and what to do. Nothing of the card is kept."""
+        if self.step in (Step.ATTRACT, Step.HOME):
+            self.visit.purpose = Purpose.APPLY
             self.visit.identity_problem = reason
+            self._go(Step.IDENTIFY)
+        elif self.step is Step.IDENTIFY:
+            self.visit.identity_problem = reason
+            self.visit.identity = None
+            self.touch()
             self._changed()
 
     def confirm_identity(self) -> None:

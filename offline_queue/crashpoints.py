@@ -33,7 +33,7 @@ POINTS = (
 )
 
 
-class SimulatedCrash(BaseException):  # noqa: N818 - it is not an error, it is the test's power cut
+class SimulatedCrash(BaseException):
     """Raised by in-process crash hooks; a BaseException so `except Exception` cannot eat it."""
 
 

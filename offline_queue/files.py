@@ -17,6 +17,7 @@ the dirty pages, a second fsync can succeed without writing them): StorageFailur
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -31,6 +32,8 @@ from offline_queue.errors import StorageFailure, StorageFull
 log = logging.getLogger(__name__)
 
 TEMP_MARK = ".tmp-"
+#: The write syscall's shape (os.write); tests pass one that fails with ENOSPC.
+Writer = Callable[[int, memoryview], int]
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -45,7 +48,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600,
-                 write: Callable[[int, bytes], int] = os.write, crash_point: str | None = None) -> None:
+                 write: Writer = os.write, crash_point: str | None = None) -> None:
     """Replace `path` with `data` atomically and durably (including the directory entry)."""
     directory = path.parent
     temp = directory / f".{path.name}{TEMP_MARK}{uuid.uuid4().hex}"
@@ -86,10 +89,8 @@ def _os_error(exc: OSError, operation: str) -> Exception:
 
 
 def _unlink_quietly(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class MaterialStore:
     available.
     """
 
-    def __init__(self, root: Path, *, write: Callable[[int, bytes], int] = os.write) -> None:
+    def __init__(self, root: Path, *, write: Writer = os.write) -> None:
         self.root = root
         self._write = write
         root.mkdir(mode=0o700, parents=True, exist_ok=True)

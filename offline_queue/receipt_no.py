@@ -1,11 +1,16 @@
 """Receipt numbers: chosen at capture, printed before any network, checked when scanned.
 
-Layout: ``<terminal_id>-<YYMMDD>-<NNNN><C>``, e.g. ``T0001-261123-00427``. The
+Layout: ``<terminal_id>-<YYMMDD>-<NNNN><CC>``, e.g. ``T0001-261123-0427QN``. The
 terminal id makes it unique across terminals (platform-api.yaml, Submission.receipt_no);
 the date and a per-terminal daily sequence keep it short enough to read aloud; the
-check character C is ISO 7064 MOD 37,36 (the hybrid system for alphanumeric strings,
-one character from 0-9A-Z), which catches every single-character error and every
-transposition of adjacent characters, so a misread or mistyped number is caught.
+two check characters CC are ISO 7064 MOD 1271-36 (a pure system over 0-9A-Z).
+
+Why that system: the hybrid MOD 37,36 (one character) misses some adjacent
+transpositions — hypothesis found one. In the pure system a substitution changes the
+sum by (a-b)·36^k and an adjacent transposition by (a-b)·36^k·35; with 1271 = 31·41
+coprime to 35, to 36 and to every |a-b| ≤ 35, neither can leave it unchanged, so every
+single misread and every swap of neighbours is caught (and jump transpositions too:
+36²-1 = 5·7·37).
 """
 
 from __future__ import annotations
@@ -14,24 +19,25 @@ import datetime as dt
 import re
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_PATTERN = re.compile(r"^(?P<terminal>[A-Z0-9-]{4,32})-(?P<date>\d{6})-(?P<seq>\d{4,6})(?P<check>[0-9A-Z])$")
+_PATTERN = re.compile(r"^(?P<terminal>[A-Z0-9-]{4,32})-(?P<date>\d{6})-(?P<seq>\d{4,6})(?P<check>[0-9A-Z]{2})$")
+_MODULUS = 1271
+_RADIX = 36
 
 
 class ReceiptNumberError(ValueError):
     """Not a receipt number of ours, or its check character does not match."""
 
 
-def check_char(body: str) -> str:
-    """ISO 7064 MOD 37,36 check character over the alphanumerics of `body`."""
-    m = 36
-    p = m
+def check_chars(body: str) -> str:
+    """ISO 7064 MOD 1271-36 check characters over the alphanumerics of `body`."""
+    p = 0
     for ch in body.upper():
         if ch == "-":
             continue
-        value = _ALPHABET.index(ch)
-        s = (p % (m + 1) + value) % m or m
-        p = (s * 2) % (m + 1)
-    return _ALPHABET[(m + 1 - p) % m]
+        p = ((p + _ALPHABET.index(ch)) * _RADIX) % _MODULUS
+    p = (p * _RADIX) % _MODULUS
+    check = (_MODULUS + 1 - p) % _MODULUS
+    return _ALPHABET[check // _RADIX] + _ALPHABET[check % _RADIX]
 
 
 def make_receipt_no(terminal_id: str, day: dt.date, sequence: int) -> str:
@@ -40,7 +46,7 @@ def make_receipt_no(terminal_id: str, day: dt.date, sequence: int) -> str:
     if not 0 <= sequence < 1_000_000:
         raise ValueError("sequence out of range")
     body = f"{terminal_id}-{day:%y%m%d}-{sequence:04d}"
-    return body + check_char(body)
+    return body + check_chars(body)
 
 
 def normalise(text: str) -> str:
@@ -60,8 +66,8 @@ def parse_receipt_no(text: str) -> str:
     m = _PATTERN.match(value)
     if not m:
         raise ReceiptNumberError("not a receipt number")
-    body = value[:-1]
-    if check_char(body) != m.group("check"):
+    body = value[:-2]
+    if check_chars(body) != m.group("check"):
         raise ReceiptNumberError("check character does not match")
     return value
 

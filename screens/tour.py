@@ -57,6 +57,9 @@ class Tour:
         self.out_dir = out_dir
         self.shot_index = 0
         self.records: list[StepRecord] = []
+        self.submission_id: str | None = None
+        self.receipt_no: str | None = None
+        self.case_no: str | None = None
         self._current: StepRecord | None = None
         self.verbs: dict[str, Callable[[dict[str, Any]], None]] = {
             "start": self._start,
@@ -64,6 +67,9 @@ class Tour:
             "wait_idle_reset": self._wait_idle_reset,
             "set_language": self._set_language,
             "set_elderly": self._set_elderly,
+            "identify": self._identify,
+            "defer": self._defer,
+            "submit": self._submit,
         }
 
     # -- plumbing -------------------------------------------------------------------------
@@ -111,6 +117,9 @@ class Tour:
         self.shoot()
 
     def _end(self, step: dict[str, Any]) -> None:
+        simulator = self.terminal.devices.simulators.get("id_reader")
+        if simulator is not None:
+            simulator.remove_card()
         self.machine.end("resident")
         self.wait_step(Step.ATTRACT, Step.OUT_OF_SERVICE)
         self.shoot()
@@ -130,6 +139,65 @@ class Tour:
         if self.machine.visit.identity is not None or self.machine.visit.form_values:
             raise AssertionError("the idle reset left visit data behind")
         self.shoot()
+
+    def _identify(self, step: dict[str, Any]) -> None:
+        """From attract or home: lay a card on the reader and confirm who was read.
+        With a simulated reader the tour lays the scenario's sample card (default: a
+        resident card); with a real one it waits for a person to do it."""
+        if self.machine.step is Step.HOME:
+            self.click("apply")
+            self.wait_step(Step.IDENTIFY, Step.IDENTITY)
+            self.shoot()
+        elif self.machine.step not in (Step.ATTRACT, Step.IDENTIFY):
+            raise InvalidIntent("identify", self.machine.step)
+        simulator = self.terminal.devices.simulators.get("id_reader")
+        if simulator is not None:
+            from drivers.id_reader.sim import sample_card
+
+            simulator.remove_card()
+            simulator.put_card(sample_card(str(step.get("card", "resident"))))
+        self.wait_step(Step.IDENTITY, timeout_s=float(step.get("timeout_s", 60 if simulator is None else 10)))
+        self.shoot()
+        self.click("confirm_identity")
+        self.wait_step(Step.CATALOG)
+        self.shoot()
+
+    def _defer(self, step: dict[str, Any]) -> None:
+        if self.machine.step is not Step.MATERIALS:
+            raise InvalidIntent("defer", self.machine.step)
+        code = str(step["material"])
+        self.click(f"defer:{code}")
+        self.wait_for(lambda: code in self.machine.visit.deferred, 5, f"{code} deferred")
+        self.shoot()
+
+    def _submit(self, step: dict[str, Any]) -> None:
+        if self.machine.step is not Step.REVIEW:
+            raise InvalidIntent("submit", self.machine.step)
+        self.click("submit")
+        self.wait_step(Step.RECEIPT, Step.REVIEW, timeout_s=30)
+        if self.machine.step is Step.REVIEW:
+            raise AssertionError(f"the application was not saved ({self.machine.visit.submit_problem})")
+        self.submission_id = self.machine.visit.submission_id
+        self.receipt_no = self.machine.visit.receipt_no
+        self.wait_for(lambda: self.terminal.receipt_print_state != "printing", 35, "the receipt printer")
+        self.shoot()
+        if step.get("wait_delivery", True) and self.terminal.sync is not None:
+            self.wait_for_case(float(step.get("delivery_timeout_s", 20)))
+
+    def wait_for_case(self, timeout_s: float) -> None:
+        """Let the sync worker deliver; record the case number when the platform gives one."""
+        outbox = self.terminal.outbox
+        sync = self.terminal.sync
+        if outbox is None or sync is None or not self.receipt_no:
+            return
+        sync.wake()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            info = outbox.lookup(self.receipt_no)
+            if info.case_no:
+                self.case_no = info.case_no
+                return
+            self.pump(100)
 
     def _set_language(self, step: dict[str, Any]) -> None:
         self.machine.set_language(str(step.get("language", "en")))
@@ -178,9 +246,9 @@ class Tour:
                 for r in self.records
             ],
             "screenshots": self.shot_index,
-            "submission_id": getattr(self, "submission_id", None) or visit.submission_id,
-            "receipt_no": getattr(self, "receipt_no", None) or visit.receipt_no,
-            "case_no": getattr(self, "case_no", None),
+            "submission_id": self.submission_id or visit.submission_id,
+            "receipt_no": self.receipt_no or visit.receipt_no,
+            "case_no": self.case_no,
         }
 
 

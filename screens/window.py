@@ -31,11 +31,17 @@ from screens import theme
 from screens.attract_screen import AttractScreen
 from screens.base import Screen, make_button, make_label
 from screens.home_screen import HomeScreen
+from screens.identify_screen import IdentifyScreen, IdentityScreen
+from screens.materials_screen import MaterialsScreen
+from screens.receipt_screen import ReceiptScreen, SubmittingScreen
 from screens.out_of_service_screen import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
 
-SCREEN_CLASSES: tuple[type[Screen], ...] = (AttractScreen, HomeScreen, OutOfServiceScreen)
+SCREEN_CLASSES: tuple[type[Screen], ...] = (
+    AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
+    SubmittingScreen, ReceiptScreen,
+)
 
 
 class _Bridge(QObject):

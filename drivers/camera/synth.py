@@ -455,6 +455,7 @@ def _place(
 
 def _composite(
     frame: Image, doc: Image, mask: Image, quad: Quad, rng: np.random.Generator, drop_shadow: float,
+    docmask: Image,
 ) -> None:
     """Warp `doc` onto `frame` so its pixel-corner rectangle lands on `quad`."""
     h, w = doc.shape[:2]
@@ -487,6 +488,7 @@ def _composite(
         region[:] = np.clip(region.astype(np.float32) * factor[..., None], 0, 255).astype(np.uint8)
     a = alpha.astype(np.float32)[..., None] / 255.0
     region[:] = (region.astype(np.float32) * (1 - a) + warped.astype(np.float32) * a + 0.5).astype(np.uint8)
+    np.maximum(docmask[y0:y1, x0:x1], alpha, out=docmask[y0:y1, x0:x1])
 
 
 def _finger(frame: Image, rng: np.random.Generator, quad: Quad, ppm: float, corner: bool) -> None:
@@ -509,7 +511,9 @@ def _finger(frame: Image, rng: np.random.Generator, quad: Quad, ppm: float, corn
     out_dir = np.array([c * out_dir[0] - s * out_dir[1], s * out_dir[0] + c * out_dir[1]])
     width = ppm * rng.uniform(14, 20)
     tip = tip_on - out_dir * ppm * rng.uniform(4, 14)
-    base = tip + out_dir * ppm * rng.uniform(70, 110)
+    # The finger belongs to a hand: it runs on to the frame's edge, mostly.
+    reach = rng.uniform(90, 160) if rng.random() < 0.3 else 600.0
+    base = tip + out_dir * ppm * reach
     skin = np.array([rng.uniform(90, 170), rng.uniform(120, 185), rng.uniform(160, 235)])
     th = int(width)
     # Soft contact shadow first, then the finger with a lighter ridge along its axis.
@@ -558,7 +562,9 @@ def _lighting(
         p = q[i] + (q[(i + 1) % 4] - q[i]) * t
         p = p + (q.mean(axis=0) - p) * rng.uniform(0.0, 0.6)
         gx, gy = p[0] / w * lw, p[1] / h * lh
-        sig = rng.uniform(0.02, 0.08) * lw
+        # A specular spot of the overhead light, 1-5 cm across, on the glossy document
+        # only (the desk is matte); often saturated.
+        sig = rng.uniform(0.012, 0.045) * lw
         amp = rng.uniform(60, 255)
         gl = amp * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2 * rng.uniform(0.5, 2.0)) / (2 * sig**2))
         glare = np.clip(gl, 0, 255).astype(np.uint8)
@@ -599,6 +605,7 @@ def make_frame(
     # Scale: pixels per millimetre. A 13 MP 高拍仪 sees about an A3 sheet (420 mm) across.
     ppm = w / 420.0 * rng.uniform(0.85, 1.2)
     frame, desk_lum = _background(rng, background, w, h, ppm)
+    docmask = np.zeros((h, w), np.uint8)
     low_contrast = background in ("white_desk", "light_gray") or (desk_lum > 185)
     if low_contrast:
         tags.append("low_contrast")
@@ -639,7 +646,7 @@ def make_frame(
             dw, dh = dw * 0.85, dh * 0.85
         if quad is None:
             continue
-        _composite(frame, img, mask, quad, rng, drop_shadow=rng.uniform(0, 1.2) * ppm)
+        _composite(frame, img, mask, quad, rng, drop_shadow=rng.uniform(0, 1.2) * ppm, docmask=docmask)
         quads.append(quad)
     if hard and quads and rng.random() < 0.45:
         tags.append("finger")
@@ -653,7 +660,9 @@ def make_frame(
     light_full = cv2.resize(light3, (w, h), interpolation=cv2.INTER_LINEAR)
     frame = cv2.multiply(frame, light_full, scale=1.0 / 128.0)
     if glare3 is not None:
-        frame = cv2.add(frame, cv2.resize(glare3, (w, h), interpolation=cv2.INTER_LINEAR))
+        glare_full = cv2.resize(glare3, (w, h), interpolation=cv2.INTER_LINEAR)
+        glare_full = cv2.multiply(glare_full, cv2.merge([docmask] * 3), scale=1.0 / 255.0)
+        frame = cv2.add(frame, glare_full)
     gamma = rng.uniform(0.85, 1.15)
     lut = np.clip(((np.arange(256) / 255.0) ** gamma) * 255.0, 0, 255).astype(np.uint8)
     frame = cv2.LUT(frame, lut)

@@ -1,0 +1,1 @@
+"""Data files bundled with the kiosk (read through importlib.resources)."""
