@@ -75,7 +75,6 @@ def bench_delivery(root: Path, durable: bool, rounds: int = 30) -> None:
                 started = time.perf_counter()
                 deliver(client, terminal_id, sequence, scan)
                 samples.append(time.perf_counter() - started)
-            body = manifest(terminal_id, 0, scan)
             replay_id = str(uuid.uuid4())
             client.put(f"/v1/submissions/{replay_id}", json=manifest(terminal_id, 10_000, scan))
             replays = []
@@ -83,7 +82,6 @@ def bench_delivery(root: Path, durable: bool, rounds: int = 30) -> None:
                 started = time.perf_counter()
                 client.put(f"/v1/submissions/{replay_id}", json=manifest(terminal_id, 10_000, scan))
                 replays.append(time.perf_counter() - started)
-            del body
     label = "durable (serve)" if durable else "embedded (tests)"
     print(f"1. 3 MiB delivery, {label:17}: {percentiles(samples)}")
     print(f"2. replayed PUT,    {label:17}: {percentiles(replays)}")

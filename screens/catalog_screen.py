@@ -13,8 +13,9 @@ tiles, the step header and their stylesheet).
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -34,7 +35,7 @@ from kiosk import eligibility
 from kiosk.catalog import Catalog, CatalogItem, category_label, sample_catalog
 from kiosk.strings import register, t
 from kiosk.terminal import Terminal
-from kiosk.visit import Step
+from kiosk.visit import Step, Visit
 from screens import theme
 from screens.base import Screen, make_button, make_label
 from screens.keyboard import FieldTapFilter, KeyboardKind, KeyboardPanel
@@ -49,7 +50,7 @@ register({
     "catalog.in_category": ("{category}：共 {n} 项", "{category}: {n} service(s)"),
     "catalog.found": ("找到 {n} 个事项", "{n} service(s) found"),
     "catalog.not_found": ("没有找到“{query}”。请少输几个字母，或点上面的分类查找；也可以点右上角“呼叫工作人员”。",
-                          "Nothing found for “{query}”. Try fewer letters, or tap a category above; you can also call staff (top right)."),
+                          "Nothing found for '{query}'. Try fewer letters, or tap a category above; you can also call staff (top right)."),
     "catalog.empty": ("本机暂时没有可办理的事项，请到人工窗口办理。",
                       "No services are available at this kiosk right now. Please go to a service counter."),
     "catalog.open": ("查看 ›", "View ›"),
@@ -307,7 +308,23 @@ class ApplicationScreen(Screen):
 
     @property
     def landscape(self) -> bool:
-        return self.width() > self.height() * 1.1
+        """The panel's orientation: the window's, so pages not shown yet agree with it
+        (the window's stack asks every page for its minimum size)."""
+        top = self.window()
+        size = top.size() if top is not self else self.size()
+        return size.width() > size.height() * 1.1
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ParentChange:
+            top = self.window()
+            if top is not self:
+                top.installEventFilter(self)  # follow the window's resizes while hidden too
+        return super().event(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.window():
+            self.arrange()
+        return False
 
     def dock(self, side: QWidget) -> QVBoxLayout:
         """Everything else goes into the returned column; `side` (a keyboard, the signing
@@ -334,7 +351,7 @@ class ApplicationScreen(Screen):
         if split.direction() != direction:
             split.setDirection(direction)
             split.setStretch(1, 2 if self.landscape else 0)
-        self._side.setMaximumWidth(self.width() // 2 if self.landscape else 16777215)
+        self._side.setMaximumWidth(self.window().width() // 2 if self.landscape else 16777215)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -389,7 +406,7 @@ class CatalogScreen(ApplicationScreen):
 
         self.category: str | None = None
         self._built: tuple[object, ...] | None = None
-        self._visit_seen: int | None = None
+        self._visit_seen: weakref.ReferenceType[Visit] | None = None
         self._columns = 0
 
     # -- intents ---------------------------------------------------------------------------
@@ -408,7 +425,7 @@ class CatalogScreen(ApplicationScreen):
 
     def _keyboard_opened(self, shown: bool) -> None:
         # Typing: the keyboard takes the room of the hint and the categories.
-        self.hint.setVisible(not shown)
+        self.hint.setVisible(not shown and not (self.landscape and self.elderly))
         self.categories.setVisible(not shown)
 
     def _query_changed(self, _text: str) -> None:
@@ -420,10 +437,11 @@ class CatalogScreen(ApplicationScreen):
 
     # -- rendering -------------------------------------------------------------------------
     def entered(self) -> None:
-        visit_id = id(self.terminal.machine.visit)
-        if visit_id != self._visit_seen:
+        visit = self.terminal.machine.visit
+        seen = self._visit_seen() if self._visit_seen is not None else None
+        if visit is not seen:
             # A new visit starts from the first category with an empty search.
-            self._visit_seen = visit_id
+            self._visit_seen = weakref.ref(visit)  # weak: an ended visit's data must not linger
             self.search.blockSignals(True)
             self.search.clear()
             self.search.blockSignals(False)
@@ -433,7 +451,11 @@ class CatalogScreen(ApplicationScreen):
         self._rebuild(force=True)
 
     def left(self) -> None:
+        # Tiles may say the resident's age (eligibility); nothing of a visit stays behind.
         self.keyboard.detach()
+        clear_layout(self.tiles)
+        self.tile_buttons = {}
+        self._built = None
 
     def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
         lang = self.lang
@@ -441,6 +463,9 @@ class CatalogScreen(ApplicationScreen):
         self.apply_style()
         self.header.set_texts(lang, self.tr("catalog.title"))
         self.hint.setText(self.tr("catalog.hint"))
+        # Large text on a landscape panel: no room for the hint (the search box says it too).
+        self.hint.setVisible(not self.keyboard.isVisible() and not (self.landscape and self.elderly))
+        self.scroller.setMinimumHeight(m.target_px)
         self.search.setPlaceholderText(self.tr("catalog.search_placeholder"))
         self.search_clear.setText(self.tr("catalog.search_clear"))
         self.keyboard.apply_metrics(m)

@@ -21,7 +21,7 @@ register({
     "commit.version": ("承诺书版本：{version}", "Declaration version: {version}"),
     "commit.sign_here": ("请用手指在框内签名", "Sign here with your finger"),
     "commit.instruction": ("读完后，请在下面的方框里用手指写上您的名字，再点“我已阅读并承诺”。",
-                           "When you have read it, write your name in the box below with your finger, then tap “I have read and agree”."),
+                           "When you have read it, write your name in the box below with your finger, then tap 'I have read and agree'."),
     "commit.assisted": ("工作人员可以帮您操作，但这份承诺必须由您本人阅读、确认并亲笔签名。",
                         "Staff may help you with the kiosk, but you must read, confirm and sign this declaration yourself."),
     "commit.clear": ("重新签名", "Sign again"),

@@ -46,7 +46,7 @@ from screens.keyboard import FieldTapFilter, KeyboardKind, KeyboardPanel, warm_u
 register({
     "form.title": ("请填写申请表", "Fill in the form"),
     "form.hint": ("标有“必填”的要填写。从身份证读出的内容已经填好，请核对。点输入框，用下方键盘输入。",
-                  "Fields marked “required” must be filled in. What your ID card says is filled in already; please check it. Tap a box to type."),
+                  "Fields marked 'required' must be filled in. What your ID card says is filled in already; please check it. Tap a box to type."),
     "form.required": ("必填", "required"),
     "form.from_card": ("已从身份证读取", "from your ID card"),
     "form.placeholder.phone": ("手机号码 11 位，或 区号-电话号码", "11-digit mobile, or area code and number"),
@@ -134,7 +134,7 @@ class FieldRow(QWidget):
         self.group.setExclusive(True)
         longest = max((len(o.label.get(lang)) for o in self.field.options), default=0)
         short, medium = (4, 10) if lang == "zh" else (10, 22)
-        columns = 3 if longest <= short else 2 if longest <= medium else 1
+        columns = min(len(self.field.options), 3 if longest <= short else 2 if longest <= medium else 1)
         for i, option in enumerate(self.field.options):
             button = WrapButton(f"option:{self.field.key}:{option.value}", role="choice", checkable=True)
             text = button.add_line("", center=columns > 1)

@@ -40,7 +40,7 @@ register({
     "guide.materials": ("需要准备的材料（{n} 项）", "Materials to bring ({n})"),
     "guide.no_materials": ("不需要提交材料。", "No materials are needed."),
     "guide.defer_note": ("标有“可容缺后补”的材料今天没带也可以先办，承诺后按时补交即可。",
-                         "Materials marked “may follow later” can be promised now and brought within the time given."),
+                         "Materials marked 'may follow later' can be promised now and brought within the time given."),
     "guide.text": ("办理须知", "What you should know"),
     "guide.begin": ("开始办理", "Start"),
     "guide.cannot_begin": ("本机不能为您办理此事项，原因见上方。", "You cannot apply for this here; see the reason above."),
@@ -69,6 +69,10 @@ class GuideScreen(ApplicationScreen):
         self._built = None
         self.render()
         self.scroller.verticalScrollBar().setValue(0)
+
+    def left(self) -> None:
+        clear_layout(self.body)  # the verdict may say the resident's age
+        self._built = None
 
     def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
         self.apply_style()

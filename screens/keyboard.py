@@ -51,11 +51,12 @@ register({
     "kbd.backspace": ("⌫ 退格", "⌫ Delete"),
     "kbd.space": ("空格", "Space"),
     "kbd.clear": ("清空", "Clear"),
-    "kbd.hide": ("收起键盘", "Hide keyboard"),
-    "kbd.to_digits": ("123 数字", "123"),
-    "kbd.to_letters": ("ABC 字母", "ABC"),
-    "kbd.pinyin_on": ("拼音输入", "Pinyin"),
-    "kbd.pinyin_off": ("输入字母", "Letters"),
+    "kbd.hide": ("收起", "Hide"),
+    "kbd.to_digits": ("数字", "123"),
+    "kbd.to_letters": ("字母", "ABC"),
+    "kbd.to_pinyin": ("拼音", "Pinyin"),
+    "kbd.pinyin_on": ("中文", "Chinese"),
+    "kbd.pinyin_off": ("英文", "English"),
     "kbd.compose_hint": ("输入拼音，再点选下面的汉字", "Type pinyin, then tap a character below"),
     "kbd.search_hint": ("输入拼音首字母，例如 wfzjl", "Type pinyin initials, e.g. wfzjl"),
     "kbd.more": ("›", "›"),
@@ -243,6 +244,7 @@ class KeyboardPanel(QFrame):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
         outer.setSpacing(8)
+        outer.addStretch(1)  # taller than its keys (beside a form): keys stay at the bottom, near the hands
 
         # Composition row: the pinyin typed so far and the characters it could be.
         self.compose_row = QWidget()
@@ -303,6 +305,7 @@ class KeyboardPanel(QFrame):
         self.hide_button = self._key("key:hide", "kbd.hide")
         for button, stretch in ((self.mode_button, 2), (self.pinyin_button, 2), (self.space, 3),
                                 (self.clear_button, 2), (self.hide_button, 2)):
+            button.setObjectName("fkey")
             bottom.addWidget(button, stretch)
         outer.addLayout(bottom)
         self._layout_mode()
@@ -455,13 +458,14 @@ class KeyboardPanel(QFrame):
         key_h = m.target_px
         self.setStyleSheet(f"""
             QFrame#keyboard {{ background: #dfe6ee; border-top: 2px solid #b8c4d0; }}
-            QPushButton#key, QPushButton#candidate {{
+            QPushButton#key, QPushButton#candidate, QPushButton#fkey {{
                 min-height: {key_h}px; max-height: {key_h}px; min-width: 0px;
                 padding: 0px 8px; background: {theme.PAPER}; color: {theme.INK};
                 border: 2px solid #9aa8b6; border-radius: 10px; font-size: {m.body_px}px;
             }}
             QPushButton#candidate {{ font-size: {m.title_px}px; min-width: {key_h}px; color: {theme.BAND}; }}
-            QPushButton#key:pressed, QPushButton#candidate:pressed {{ background: {theme.SOFT}; }}
+            QPushButton#fkey {{ background: #f0f3f6; padding: 0px 4px; }}
+            QPushButton#key:pressed, QPushButton#candidate:pressed, QPushButton#fkey:pressed {{ background: {theme.SOFT}; }}
             QLabel#compose {{ font-size: {m.body_px}px; color: {theme.BAND}; font-weight: bold; }}
         """)
         for button in self.findChildren(QPushButton):
@@ -480,7 +484,10 @@ class KeyboardPanel(QFrame):
             if isinstance(key, str) and key.startswith("kbd."):
                 button.setText(t(key, lang))
         self.pinyin_button.setText(t("kbd.pinyin_off" if self.pinyin else "kbd.pinyin_on", lang))
-        self.mode_button.setText(t("kbd.to_letters" if self.digits_mode else "kbd.to_digits", lang))
+        if not self.digits_mode:
+            self.mode_button.setText(t("kbd.to_digits", lang))
+        else:
+            self.mode_button.setText(t("kbd.to_pinyin" if self.pinyin else "kbd.to_letters", lang))
         self.extra_key.setText("X" if self.kind is KeyboardKind.ID_NUMBER else "-")
         self._layout_mode()
         self._render_candidates()

@@ -32,7 +32,7 @@ from screens.catalog_screen import (
 
 register({
     "review.title": ("请核对后提交", "Check and submit"),
-    "review.hint": ("请逐项核对。哪里不对，点那一项右边的“修改”。", "Please check each part. To change one, tap “Change” beside it."),
+    "review.hint": ("请逐项核对。哪里不对，点那一项右边的“修改”。", "Please check each part. To change one, tap 'Change' beside it."),
     "review.applicant": ("申请人", "Applicant"),
     "review.name": ("姓名", "Name"),
     "review.id_number": ("证件号码", "ID number"),
@@ -174,7 +174,9 @@ class ReviewScreen(ApplicationScreen):
         label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         text = make_label("")
         text.setText(value)
-        if not self._stacked:
+        if not name:  # a statement of its own (the signed declaration, "no materials")
+            grid.addWidget(text, row, 0, 1, 2)
+        elif not self._stacked:
             label.setFixedWidth(self._name_width)
             grid.addWidget(label, row, 0)
             grid.addWidget(text, row, 1)

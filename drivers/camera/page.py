@@ -58,7 +58,7 @@ ID1_ASPECT = 85.6 / 54.0
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    work_long_side: int = 1000
+    work_long_side: int = 840
     min_area_frac: float = 0.010  # of the frame; an ID-1 card under a 13 MP 高拍仪 is ~2.5 %
     max_area_frac: float = 0.97
     min_side_frac: float = 0.05  # of the frame's long side
@@ -171,7 +171,8 @@ class _Evidence:
     straight: F64  # (C, 4): share of samples whose edge lies within 1.2 px of the side
     corners: I64  # (C,): corners whose inside looks like the page
     samples: NDArray[np.bool_]  # (C, 4, n): which samples along each side show a step
-    contrast: F64  # (C,): median colour inside the outline against median outside
+    contrast: F64  # (C,): median colour inside the outline against median outside,
+    # in units of a third of the spread outside (plain levels on a flat desk)
 
 
 def _evidence(lab: Image, quads: F64, n: int = 32) -> _Evidence:
@@ -227,10 +228,14 @@ def _evidence(lab: Image, quads: F64, n: int = 32) -> _Evidence:
     edge_ok = step_ok | rim_ok
     c = len(quads)
     med_in = np.median(prof[..., [_I_IN7, _I_IN3], :].reshape(c, -1, 3), axis=1)
-    med_out = np.median(prof[..., [_I_OUT3, _I_OUT7], :].reshape(c, -1, 3), axis=1)
+    outs = prof[..., [_I_OUT3, _I_OUT7], :].reshape(c, -1, 3)
+    med_out = np.median(outs, axis=1)
+    # Against the desk's own spread around the quad: wood grain varies by 10 levels
+    # and more, a white laminate by 1-2.
+    spread = np.median(np.linalg.norm(outs - med_out[:, None, :], axis=2), axis=1)
+    contrast = np.linalg.norm(med_in - med_out, axis=1) / np.maximum(1.0, spread / 3.0)
     return _Evidence(edge_ok.sum(axis=2) / denom, step_ok.sum(axis=2) / denom,
-                     on_line.sum(axis=2) / denom, corners, step_ok,
-                     np.linalg.norm(med_in - med_out, axis=1).astype(np.float64))
+                     on_line.sum(axis=2) / denom, corners, step_ok, contrast.astype(np.float64))
 
 
 def _corner_count(lab: Image, quads: F64, outside: F32, inside: F32, lengths: F64) -> I64:
@@ -646,8 +651,11 @@ def _candidates(f: _Features, cfg: DetectorConfig) -> F64:
     _, bright = cv2.threshold(f.light, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     masks.append(cv2.morphologyEx(bright, cv2.MORPH_OPEN, k3, iterations=2))
     masks.append(cv2.morphologyEx(cv2.bitwise_not(bright), cv2.MORPH_OPEN, k3, iterations=2))
-    dist = np.linalg.norm(f.lab.astype(np.float32) - f.desk.astype(np.float32), axis=2)
-    _, far = cv2.threshold(np.clip(dist * 2.0, 0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # L1 colour distance from the desk, in integer arithmetic (a float norm over the
+    # image costs 10 ms here).
+    diff = cv2.absdiff(f.lab, np.full_like(f.lab, np.round(f.desk).astype(np.uint8)))
+    dist = cv2.transform(diff, np.ones((1, 3), np.float32))
+    _, far = cv2.threshold(dist, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     masks.append(cv2.morphologyEx(far, cv2.MORPH_OPEN, k3, iterations=2))
     quads: list[Quad] = []
     for mask in masks:
@@ -817,6 +825,20 @@ def order_corners(q: Quad, kind: str | None = None) -> Quad:
     return np.asarray(np.roll(q, -top, axis=0), dtype=np.float64)
 
 
+def _shared_sides(a: Quad, b: Quad, tol: float) -> int:
+    """Sides of `a` lying on the line of a side of `b`: two parts of one page (a header
+    band and the body under a rule) line up; a second document does not."""
+    na, _ = _lines_of(a)
+    nb, cb = _lines_of(b)
+    mids = (a + np.roll(a, -1, axis=0)) / 2
+    count = 0
+    for i in range(4):
+        par = np.abs(nb @ na[i]) >= math.cos(math.radians(3.0))
+        near = np.abs(nb @ mids[i] + cb) <= tol
+        count += bool(np.any(par & near))
+    return count
+
+
 def _grow(q: Quad, d: float) -> Quad:
     """The clockwise quad with every side moved outward by d."""
     nrm, cst = _lines_of(q)  # inward normals
@@ -826,6 +848,35 @@ def _grow(q: Quad, d: float) -> Quad:
         p = np.cross(la[i - 1], la[i])
         out[i] = p[:2] / p[2] if abs(p[2]) > 1e-12 else q[i]
     return out
+
+
+def _extra_is_not_desk(f: _Features, outer: Quad, inner: Quad) -> bool:
+    """Whether what a larger quad adds around a smaller one differs from what lies just
+    outside the larger one, measured against the desk's own spread: a page's margin or
+    header band differs from the desk; a strip of wood grain up to the next grain line
+    does not."""
+    h, w = f.shape
+    x0, y0 = np.floor(outer.min(axis=0)).astype(int) - 12
+    x1, y1 = np.ceil(outer.max(axis=0)).astype(int) + 12
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return False
+    off = np.array([x0, y0], np.float64)
+    m_out = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    m_in = np.zeros_like(m_out)
+    cv2.fillPoly(m_out, [np.round(outer - off).astype(np.int32)], 255)
+    cv2.fillPoly(m_in, [np.round(inner - off).astype(np.int32)], 255)
+    k = np.ones((5, 5), np.uint8)
+    extra = cv2.erode(m_out, k) & ~cv2.dilate(m_in, k)
+    ring = cv2.dilate(m_out, k, iterations=2) & ~cv2.dilate(m_out, k)
+    if np.count_nonzero(extra) < 20 or np.count_nonzero(ring) < 20:
+        return False
+    roi = f.lab[y0:y1, x0:x1]
+    a = np.median(roi[extra > 0].astype(np.float32), axis=0)
+    ring_px = roi[ring > 0].astype(np.float32)
+    b = np.median(ring_px, axis=0)
+    spread = float(np.median(np.linalg.norm(ring_px - b, axis=1)))
+    return bool(np.linalg.norm(a - b) >= max(5.0, 3.0 * spread))
 
 
 def _extension_support(outer: _Scored, inner: Quad) -> float:
@@ -844,7 +895,7 @@ def _extension_support(outer: _Scored, inner: Quad) -> float:
     return float(outer.samples[off_inner].mean())
 
 
-def _outermost(good: list[_Scored]) -> _Scored:
+def _outermost(f: _Features, good: list[_Scored]) -> _Scored:
     """The best quad, then the best valid quad holding it, and so on: a header band, a
     table or a text block lies inside the page, never around it."""
     best = max(good, key=lambda s: s.score)
@@ -864,7 +915,12 @@ def _outermost(good: list[_Scored]) -> _Scored:
             if s.score < max(0.9, best.score - slack) or s.corners < 2 or float(s.steps.min()) < 0.3:
                 continue
             inter, _ = cv2.intersectConvexConvex(s.quad.astype(np.float32), best.quad.astype(np.float32))
-            if inter >= 0.97 * a_best and _extension_support(s, best.quad) >= 0.6:
+            if inter < 0.97 * a_best:
+                continue
+            # Its own edges beyond the smaller quad must show steps nearly all along,
+            # or, where a finger hides some, hold something other than desk.
+            ext = _extension_support(s, best.quad)
+            if ext >= 0.85 or (ext >= 0.55 and _extra_is_not_desk(f, s.quad, best.quad)):
                 holders.append(s)
         if not holders:
             return best
@@ -901,7 +957,9 @@ class PageDetector:
         for s in scored[:5] + by_area[:3]:
             if all(s is not p for p in picked):
                 picked.append(s)
-        refined = [r for r in (_refine_small(f, s.quad) for s in picked) if r is not None]
+        # A quad already straight on every side sits on its edges; refining it would only
+        # move it by a fraction of a pixel (the full-resolution fit does that).
+        refined = [r for r in (_refine_small(f, s.quad) for s in picked if s.straight.min() < 0.9) if r is not None]
         rq = np.array(refined).reshape(-1, 4, 2)
         if len(rq):
             rq = rq[_geometry_ok(rq, f.shape, cfg)]
@@ -910,9 +968,10 @@ class PageDetector:
         good = [s for s in valid if s.inside]
         if not good:
             return Detection(None, PAGE_CUT if valid else NO_PAGE)
-        best = _outermost(good)
+        best = _outermost(f, good)
         grown = _grow(best.quad, 0.01 * max(f.shape))
         others = [s for s in good if iou(s.quad, grown) == 0.0
+                  and _shared_sides(s.quad, best.quad, 0.015 * max(f.shape)) < 2
                   and area(s.quad) >= cfg.two_pages_area_ratio * area(best.quad)
                   and s.score >= 0.8 and s.step_sides >= 3 and s.corners >= 3]
         if others:

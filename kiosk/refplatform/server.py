@@ -108,6 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body leave in separate writes; with Nagle's algorithm the body waits
     # for the client's delayed ACK (40 ms on Linux) on every kept-alive request.
     disable_nagle_algorithm = True
+    # An idle kept-alive connection (or a client that stalls mid-request) frees its
+    # thread after this many seconds without a byte.
+    timeout = 300
 
     @property
     def platform(self) -> Platform:

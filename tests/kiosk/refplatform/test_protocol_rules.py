@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import socket
 
 import httpx
@@ -91,3 +92,20 @@ def test_stopped_platform_answers_nothing_on_kept_alive_connections(terminal: Te
     platform.stop()
     with pytest.raises(httpx.TransportError):
         terminal.client.get("/v1/catalog")
+
+
+def test_platform_log_never_holds_a_residents_id_number_or_name(terminal: Terminal,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    from tests.kiosk.refplatform.builders import ID_NUMBER, NAME, changed, deliver
+
+    photo = b"\xff\xd8 photo bytes \xff\xd9" * 100
+    with caplog.at_level(logging.DEBUG, logger="kiosk.refplatform"):
+        body = renewal(terminal.terminal_id)
+        ref = deliver(terminal, body, {"photo-1": photo})
+        put(terminal, new_id(), changed(body, "applicant.id_type", "passport"))  # 422
+        put(terminal, ref["submission_id"], changed(body, "form.phone", "13900139000"))  # 409
+        terminal.client.post("/v1/cases/search", json={"id_type": "resident_id", "id_number": ID_NUMBER})
+        terminal.client.get(f"/v1/cases/by-receipt/{ref['receipt_no']}")
+    assert caplog.records  # the access log did record these requests
+    assert ID_NUMBER not in caplog.text
+    assert NAME not in caplog.text
