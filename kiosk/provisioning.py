@@ -110,7 +110,7 @@ ProvisionOutcome = Provisioned | CodeRejected | PlatformUnreachable | TokenRejec
 ClientFactory = Callable[[str, str | None], PlatformClient]
 
 
-def _default_client(url: str, token: str | None) -> PlatformClient:
+def default_client(url: str, token: str | None) -> PlatformClient:
     return PlatformClient(url, token, timeout=10.0)
 
 
@@ -163,7 +163,7 @@ def provision(
     *,
     health: Mapping[str, Health] | None = None,
     outbox: Outbox | None = None,
-    client_factory: ClientFactory = _default_client,
+    client_factory: ClientFactory = default_client,
     doctor: Callable[[], Report] | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
 ) -> ProvisionOutcome:
@@ -293,7 +293,7 @@ class PlatformCheck:
 
 
 def check_platform(storage_dir: Path, default_url: str, *,
-                   client_factory: ClientFactory = _default_client) -> PlatformCheck:
+                   client_factory: ClientFactory = default_client) -> PlatformCheck:
     """GET /v1/catalog with the stored token (and the cached ETag, so a 304 costs
     nothing): reachable? token still accepted (or revoked since: 401)? clock offset?"""
     creds = creds_mod.load(storage_dir)
@@ -317,7 +317,7 @@ def check_platform(storage_dir: Path, default_url: str, *,
 
 
 def live_doctor(config: Config, health: Mapping[str, Health], *, token: str | None = None,
-                client_factory: ClientFactory = _default_client) -> Report:
+                client_factory: ClientFactory = default_client) -> Report:
     """`kiosk doctor` from inside the running kiosk: the devices as the running registry
     sees them, and the platform with this terminal's token."""
     from kiosk.doctor import _FIXES as FIXES  # the doctor's remedies, one table for both

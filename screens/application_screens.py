@@ -9,7 +9,7 @@ naming the step).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pypinyin import Style, lazy_pinyin
 
@@ -21,7 +21,9 @@ from screens.delivery_screen import DeliveryScreen
 from screens.form_screen import FormScreen
 from screens.guide_screen import GuideScreen
 from screens.review_screen import ReviewScreen
-from screens.tour import Tour
+
+if TYPE_CHECKING:  # the tour imports the window, which imports these screens
+    from screens.tour import Tour
 
 APPLICATION_SCREENS: tuple[type[Screen], ...] = (
     CatalogScreen, GuideScreen, CommitmentScreen, FormScreen, DeliveryScreen, ReviewScreen,

@@ -19,7 +19,7 @@ class CardPicture(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setMinimumHeight(360)
+        self.setMinimumHeight(160)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         del event

@@ -424,9 +424,12 @@ class CatalogScreen(ApplicationScreen):
         self.keyboard.attach(self.search, KeyboardKind.SEARCH)
 
     def _keyboard_opened(self, shown: bool) -> None:
-        # Typing: the keyboard takes the room of the hint and the categories.
+        # Typing: the keyboard takes the room of the hint and the categories (and, on a
+        # landscape panel, half the width: one column of tiles then).
         self.hint.setVisible(not shown and not (self.landscape and self.elderly))
         self.categories.setVisible(not shown)
+        if self._columns and self._columns != self._tile_columns():
+            self._rebuild(force=True)
 
     def _query_changed(self, _text: str) -> None:
         self._rebuild(force=True)
@@ -478,7 +481,7 @@ class CatalogScreen(ApplicationScreen):
             self._rebuild(force=True)
 
     def _tile_columns(self) -> int:
-        return 2 if self.landscape else 1
+        return 2 if self.landscape and self.keyboard.isHidden() else 1
 
     def _rebuild(self, *, force: bool = False) -> None:
         catalog = catalog_of(self.terminal)

@@ -48,7 +48,7 @@ from screens import theme
 from screens.base import make_button, make_label
 
 register({
-    "kbd.backspace": ("⌫ 退格", "⌫ Delete"),
+    "kbd.backspace": ("⌫ 退格", "⌫ Del"),
     "kbd.space": ("空格", "Space"),
     "kbd.clear": ("清空", "Clear"),
     "kbd.hide": ("收起", "Hide"),

@@ -30,7 +30,8 @@ def run_app(config: Config, *, windowed: bool) -> int:
               "is not eglfs/linuxfb). Start it under cage or X, or use `kiosk tour` offscreen. / 没有显示器", file=sys.stderr)
         return 3
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    terminal = Terminal(config, background=QtBackground())
+    background = QtBackground()
+    terminal = Terminal(config, background=background)
     window = KioskWindow(terminal)
     if windowed:
         window.resize(1080 // 2, 1920 // 2)
@@ -49,6 +50,7 @@ def run_app(config: Config, *, windowed: bool) -> int:
         code = app.exec()
     finally:
         sdnotify.notify("STOPPING=1")
+        background.wait()
         terminal.stop()
     return int(code)
 

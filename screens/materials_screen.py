@@ -3,17 +3,25 @@ deferred with a promise (容缺受理) where the item allows it, and retaken at 
 
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QScrollArea, QWidget
-
+from kiosk.catalog import CatalogItem, Material
 from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
-from screens.base import Screen, make_button, make_label
+from screens.base import make_button, make_label
+from screens.catalog_screen import (
+    ApplicationScreen,
+    StepHeader,
+    clear_layout,
+    current_item,
+    page_count_text,
+    reveal,
+    scroll_page,
+)
 
 register({
-    "materials.title": ("请提交以下材料", "Materials to provide"),
+    "materials.title": ("拍摄申请材料", "Your documents"),
     "materials.hint": ("逐项放到高拍仪下拍摄。标有“可容缺”的材料可以承诺后补。",
                        "Lay each one under the document camera. Items marked 'may follow later' can be promised instead."),
     "materials.required": ("必交", "required"),
@@ -32,32 +40,24 @@ register({
 })
 
 
-def current_item(terminal: Terminal) -> Any:
-    code = terminal.machine.visit.item_code
-    catalog = getattr(terminal, "catalog", None)
-    return catalog.get(code) if catalog is not None and code else None
-
-
-class MaterialsScreen(Screen):
+class MaterialsScreen(ApplicationScreen):
     step = Step.MATERIALS
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
-        self.title = make_label("title")
+        self.header = StepHeader(Step.MATERIALS)
         self.hint = make_label("hint")
         self.problem = make_label("error")
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll, self.page, self.rows = scroll_page()
         self.next = make_button("materials_next", role="primary")
         self.next.clicked.connect(self._next)
-        self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.header)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.scroll, 1)
         self.layout_.addWidget(self.problem)
         self.layout_.addWidget(self.next)
 
-    def _missing(self, item: Any) -> list[Any]:
+    def _missing(self, item: CatalogItem) -> list[Material]:
         visit = self.terminal.machine.visit
         return [m for m in item.materials if m.required and m.code not in visit.materials and m.code not in visit.deferred]
 
@@ -71,46 +71,59 @@ class MaterialsScreen(Screen):
             self.problem.setText(self.tr("materials.incomplete", names=names))
             self.problem.show()
             return
-        self.terminal.machine.materials_done(needs_face=item.auth == "id_card_and_face")
+        self.terminal.machine.materials_done(needs_face=item.needs_face)
 
-    def render(self) -> None:
-        self.title.setText(self.tr("materials.title"))
+    def render(self) -> None:  # type: ignore[override]
+        self.apply_style()
+        self.header.set_texts(self.lang, self.tr("materials.title"))
         self.hint.setText(self.tr("materials.hint"))
         self.next.setText(self.tr("materials.next"))
         self.problem.hide()
+        clear_layout(self.rows)
         item = current_item(self.terminal)
-        holder = QWidget()
-        grid = QGridLayout(holder)
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(20)
+        for material in item.materials if item is not None else ():
+            self.rows.addWidget(self._row(material))
+        self.rows.addStretch(1)
+        reveal(self.page)
+
+    def _row(self, material: Material) -> QFrame:
         visit = self.terminal.machine.visit
-        for row, material in enumerate(item.materials if item is not None else []):
-            tags = [self.tr("materials.required" if material.required else "materials.optional")]
-            if material.deferrable:
-                tags.append(self.tr("materials.deferrable"))
-            if material.sides == 2:
-                tags.append(self.tr("materials.two_sides"))
-            elif material.max_pages > 1:
-                tags.append(self.tr("materials.pages", min=material.min_pages, max=material.max_pages))
-            captured = visit.materials.get(material.code)
-            if captured is not None:
-                state = self.tr("materials.captured", n=len(captured.pages))
-            elif material.code in visit.deferred:
-                state = self.tr("materials.deferred")
-            else:
-                state = self.tr("materials.missing")
-            name = make_label("")
-            name.setText(f"{material.name.get(self.lang)}\n{' · '.join(tags)}\n{state}")
-            grid.addWidget(name, row, 0)
-            capture = make_button(f"capture:{material.code}", role="primary" if captured is None else "")
-            capture.setText(self.tr("materials.retake" if captured is not None else "materials.capture"))
-            capture.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.start_capture(code))
-            grid.addWidget(capture, row, 1)
-            if material.deferrable and material.code not in visit.deferred and captured is None:
-                defer = make_button(f"defer:{material.code}")
-                defer.setText(self.tr("materials.defer"))
-                defer.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.defer_material(code))
-                grid.addWidget(defer, row, 2)
-        grid.setColumnStretch(0, 1)
-        grid.setRowStretch(grid.rowCount(), 1)
-        self.scroll.setWidget(holder)
+        panel = QFrame()
+        panel.setObjectName("panel")
+        layout = QHBoxLayout(panel)
+        layout.setContentsMargins(24, 18, 18, 18)
+        texts = QVBoxLayout()
+        title = make_label("tile_title")
+        title.setText(material.name.get(self.lang))
+        tags = [self.tr("materials.required" if material.required else "materials.optional")]
+        if material.deferrable:
+            tags.append(self.tr("materials.deferrable"))
+        tags.append(page_count_text(material.min_pages, material.max_pages, material.sides, self.lang))
+        sub = make_label("tile_sub")
+        sub.setText(" · ".join(tags))
+        captured = visit.materials.get(material.code)
+        state = make_label("")
+        if captured is not None:
+            state.setObjectName("ok")
+            state.setText("✓ " + self.tr("materials.captured", n=len(captured.pages)))
+        elif material.code in visit.deferred:
+            state.setObjectName("tile_go")
+            state.setText(self.tr("materials.deferred"))
+        else:
+            state.setObjectName("tile_alert" if material.required else "tile_sub")
+            state.setText(self.tr("materials.missing"))
+        for label in (title, sub, state):
+            texts.addWidget(label)
+        layout.addLayout(texts, 1)
+        buttons = QVBoxLayout()
+        capture = make_button(f"capture:{material.code}", role="primary" if captured is None else "")
+        capture.setText(self.tr("materials.retake" if captured is not None else "materials.capture"))
+        capture.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.start_capture(code))
+        buttons.addWidget(capture)
+        if material.deferrable and material.code not in visit.deferred and captured is None:
+            defer = make_button(f"defer:{material.code}")
+            defer.setText(self.tr("materials.defer"))
+            defer.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.defer_material(code))
+            buttons.addWidget(defer)
+        layout.addLayout(buttons)
+        return panel

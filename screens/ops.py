@@ -23,11 +23,14 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._work()
+            result: Any = self._work()
+            error: BaseException | None = None
         except Exception as exc:
-            self._relay.finished.emit(self._done, None, exc)
-            return
-        self._relay.finished.emit(self._done, result, None)
+            result, error = None, exc
+        try:
+            self._relay.finished.emit(self._done, result, error)
+        except RuntimeError:
+            pass  # the app is shutting down and the relay is gone: nobody is left to tell
 
 
 class QtBackground:

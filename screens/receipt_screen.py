@@ -91,7 +91,7 @@ class ReceiptScreen(Screen):
         self.number_label.setText(self.tr("receipt.number"))
         self.number.setText(receipt_no)
         if receipt_no and receipt_no != self._qr_for:
-            self.qr.setPixmap(qr_pixmap(receipt_no, 360))
+            self.qr.setPixmap(qr_pixmap(receipt_no, 280))
             self._qr_for = receipt_no
         self.qr_hint.setText(self.tr("receipt.qr_hint"))
         self.saved.setText(self.tr("receipt.saved"))

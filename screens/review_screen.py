@@ -191,8 +191,8 @@ class ReviewScreen(ApplicationScreen):
 
     @property
     def _name_width(self) -> int:
-        share = 0.26 if self.lang == "zh" else 0.32
-        return max(160, int(self.scroller.viewport().width() * share))
+        share, most = (0.26, 320) if self.lang == "zh" else (0.32, 420)
+        return max(160, min(most, int(self.scroller.viewport().width() * share)))
 
     def _build(self, item: CatalogItem) -> None:
         clear_layout(self.body)

@@ -60,6 +60,7 @@ class Tour:
         self.submission_id: str | None = None
         self.receipt_no: str | None = None
         self.case_no: str | None = None
+        self.scenario_dir = Path.cwd()
         self._current: StepRecord | None = None
         self.verbs: dict[str, Callable[[dict[str, Any]], None]] = {
             "start": self._start,
@@ -252,6 +253,13 @@ class Tour:
         }
 
 
+def register_all_verbs(tour: Tour) -> None:
+    """The verbs each group of screens brings (imported here: they import Tour)."""
+    from screens.application_screens import register_tour_verbs as application_verbs
+
+    application_verbs(tour)
+
+
 def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[int, int] = PORTRAIT) -> int:
     try:
         scenario = json.loads(scenario_path.read_text(encoding="utf-8"))
@@ -263,12 +271,15 @@ def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[
         old.unlink()
     app = QApplication.instance() or QApplication([])
     clock = SteppableClock()
-    terminal = Terminal(config, clock=clock, background=QtBackground())
+    background = QtBackground()
+    terminal = Terminal(config, clock=clock, background=background)
     window = KioskWindow(terminal)
     window.resize(*size)
     window.show()
     terminal.start()
     tour = Tour(window, clock, out_dir)
+    tour.scenario_dir = scenario_path.parent
+    register_all_verbs(tour)
     code = 0
     try:
         tour.wait_for(lambda: all(h.state.value != "connecting" for h in terminal.devices.health().values()), 10, "devices")
@@ -284,6 +295,7 @@ def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[
         code = 1
     finally:
         (out_dir / "summary.json").write_text(json.dumps(tour.summary(), ensure_ascii=False, indent=2), encoding="utf-8")
+        background.wait()
         window.allow_close = True
         window.close()
         terminal.stop()

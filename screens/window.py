@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,19 +29,20 @@ from kiosk.strings import t
 from kiosk.terminal import StatusView, Terminal
 from kiosk.visit import Step, VisitMachine
 from screens import theme
+from screens.application_screens import APPLICATION_SCREENS
 from screens.attract_screen import AttractScreen
 from screens.base import Screen, make_button, make_label
 from screens.home_screen import HomeScreen
 from screens.identify_screen import IdentifyScreen, IdentityScreen
 from screens.materials_screen import MaterialsScreen
-from screens.receipt_screen import ReceiptScreen, SubmittingScreen
 from screens.out_of_service_screen import OutOfServiceScreen
+from screens.receipt_screen import ReceiptScreen, SubmittingScreen
 
 log = logging.getLogger(__name__)
 
 SCREEN_CLASSES: tuple[type[Screen], ...] = (
     AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
-    SubmittingScreen, ReceiptScreen,
+    SubmittingScreen, ReceiptScreen, *APPLICATION_SCREENS,
 )
 
 
@@ -109,10 +111,19 @@ class KioskWindow(QWidget):
         root.addWidget(self._build_strip())
 
         self.screens: dict[Step, Screen] = {}
-        for cls in SCREEN_CLASSES + extra_screens:
+        self._pages: dict[Step, QScrollArea] = {}
+        for cls in dict.fromkeys(SCREEN_CLASSES + extra_screens):
             screen = cls(terminal)
             self.screens[cls.step] = screen
-            self.stack.addWidget(screen)
+            # A screen taller than the panel (elderly text on a landscape panel) scrolls
+            # instead of growing the window past the panel.
+            page = QScrollArea()
+            page.setWidgetResizable(True)
+            page.setFrameShape(QFrame.Shape.NoFrame)
+            page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            page.setWidget(screen)
+            self._pages[cls.step] = page
+            self.stack.addWidget(page)
         self.overlay = IdleOverlay(self, self.machine)
         self._current: Screen | None = None
         self._elderly_applied: bool | None = None
@@ -193,7 +204,7 @@ class KioskWindow(QWidget):
         if screen is not self._current:
             if self._current is not None:
                 self._current.left()
-            self.stack.setCurrentWidget(screen)
+            self.stack.setCurrentWidget(self._pages[self.machine.step])
             self._current = screen
             screen.render()
             screen.entered()

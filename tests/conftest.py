@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from kiosk.config import Config  # noqa: E402
+from kiosk.config import Config
 
 
 @pytest.fixture(autouse=True)

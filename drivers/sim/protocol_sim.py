@@ -6,10 +6,10 @@ Like pyserial's own `loop://`, it honours `timeout` and raises when unplugged.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from typing import Any
 
-import serial
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 from drivers.sim.base import SimulatedDevice
@@ -56,8 +56,6 @@ class Serial(SerialBase):  # type: ignore[misc]
         sim_ = self._need()
         out = bytearray()
         timeout = self._timeout  # None blocks, 0 returns at once
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while len(out) < size:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())

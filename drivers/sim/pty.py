@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -37,10 +38,8 @@ class PtyBridge:
         if self._thread.is_alive():
             self._thread.join(2)
         for fd in (self._master, self._slave):
-            try:
+            with contextlib.suppress(OSError):  # already closed by the peer
                 os.close(fd)
-            except OSError:
-                pass
 
     def _pump(self) -> None:
         while not self._stop.is_set():
