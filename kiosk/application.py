@@ -94,3 +94,24 @@ def receipt_for(
         next_steps=next_steps.strip(),
         language=visit.language,
     )
+
+
+def jpeg_pages_to_pdf(pages: list[bytes]) -> bytes:
+    """One PDF page per JPEG, each page sized to its image at 200 dpi. The JPEG bytes are
+    embedded as they are (no re-encoding), so the PDF is as small as the captures."""
+    import io
+
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pageCompression=0)
+    for jpeg in pages:
+        image = ImageReader(io.BytesIO(jpeg))
+        width_px, height_px = image.getSize()
+        width_pt, height_pt = width_px * 72 / 200, height_px * 72 / 200
+        pdf.setPageSize((width_pt, height_pt))
+        pdf.drawImage(image, 0, 0, width=width_pt, height=height_pt)
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()

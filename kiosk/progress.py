@@ -786,7 +786,8 @@ class ProgressDesk:
         self.busy = False
         self.notice: Notice | None = None
         self.rating = RatingState()
-        self.scans_seen = 0
+        self.events_seen = 0  # scanner events handed to handle_scan
+        self.scans_seen = 0  # codes scanned on the progress step
         self.queries_started = 0
         self._pending: _Query | None = None
         self._generation = 0
@@ -815,6 +816,7 @@ class ProgressDesk:
     def handle_scan(self, event: object) -> None:
         """GUI thread: a scanner event (CodeScanned / ScanRejected). A code scanned on
         the attract or home screen opens the progress step; elsewhere it is ignored."""
+        self.events_seen += 1
         step = self.machine.step
         if isinstance(event, ScanRejected):
             if step is not Step.PROGRESS:

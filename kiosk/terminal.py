@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.health import Health
-from kiosk.application import build_application, receipt_for
+from kiosk.application import build_application, jpeg_pages_to_pdf, receipt_for
 from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
@@ -289,7 +289,5 @@ def _submit_problem(exc: BaseException) -> str:
 
 
 def assemble_material_pdf(pages: list[bytes]) -> bytes:
-    """The captured pages of one material as one PDF (the camera pipeline's assembler)."""
-    from drivers.camera.pdf import pages_to_pdf
-
-    return pages_to_pdf(pages)
+    """The captured pages of one material as one PDF."""
+    return jpeg_pages_to_pdf(pages)

@@ -412,8 +412,8 @@ class VisitMachine:
 
     def submit(self) -> bool:
         """True when this tap starts the submission; a second tap returns False."""
-        if self.step is Step.SUBMITTING:
-            return False
+        if self.step is Step.SUBMITTING or (self.step is Step.RECEIPT and self.visit.receipt_no):
+            return False  # a second tap, however late it arrives, is not a second application
         self._require("submit", Step.REVIEW)
         self.visit.submit_problem = ""
         self._go(Step.SUBMITTING)

@@ -353,6 +353,8 @@ class DevicesSection(Section):
         """Leaving the screen: a test read must not stay on it."""
         self.results.clear()
         self.waiting.clear()
+        for device_row in self.rows.values():
+            device_row.result.clear()
         camera = self.rows["camera"].preview
         if camera is not None:
             camera.clear()
@@ -618,6 +620,7 @@ class OutboxSection(Section):
             button.clicked.connect(lambda _=False, rid=item.id: self.retry(rid))
             line = row(label, button, stretch_first=True)
             self.items.addWidget(line)
+            line.show()
             self._rows.append(line)
 
 
