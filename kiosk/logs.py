@@ -174,13 +174,17 @@ class LogSetup:
     handler: KioskLogHandler
     redactor: Redactor
     path: Path
-    _also_filtered: list[logging.Handler] = dataclasses.field(default_factory=list)
+    _also_filtered: list[tuple[logging.Handler, int]] = dataclasses.field(default_factory=list)
+    _root_level: int | None = None
 
     def close(self) -> None:
         root = logging.getLogger()
         root.removeHandler(self.handler)
-        for other in self._also_filtered:
+        if self._root_level is not None:
+            root.setLevel(self._root_level)
+        for other, level in self._also_filtered:
             other.removeFilter(self.redactor)
+            other.setLevel(level)
         self.handler.close()
 
 
@@ -216,18 +220,19 @@ def setup_logging(storage_dir: Path, *, level: int = logging.INFO, max_bytes: in
     handler = KioskLogHandler(directory / LOG_FILE_NAME, max_bytes=max_bytes, backups=backups)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(redactor)
-    also: list[logging.Handler] = []
+    also: list[tuple[logging.Handler, int]] = []
     for other in root.handlers:
         for old in [f for f in other.filters if isinstance(f, Redactor)]:
             other.removeFilter(old)
         other.addFilter(redactor)
+        also.append((other, other.level))
         if other.level == logging.NOTSET:
             other.setLevel(root.level)  # the terminal's stderr keeps the verbosity it had
-        also.append(other)
     root.addHandler(handler)
+    root_level = root.level
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
-    return LogSetup(handler, redactor, directory / LOG_FILE_NAME, also)
+    return LogSetup(handler, redactor, directory / LOG_FILE_NAME, also, root_level)
 
 
 # -- the visit's values -----------------------------------------------------------------------

@@ -130,9 +130,10 @@ class DiskGuard:
         refuse_below_bytes: int = DEFAULT_REFUSE_BELOW,
         alert_below_bytes: int = DEFAULT_ALERT_BELOW,
         largest_application_bytes: Callable[[], int] | int = DEFAULT_LARGEST_APPLICATION,
-        usage: Usage = shutil.disk_usage,
+        usage: Usage | None = None,  # shutil.disk_usage, looked up at each call
         clock: Callable[[], float] = time.monotonic,
         cache_s: float = 5.0,
+        resume_margin_bytes: int = RESUME_MARGIN,
         wall: Callable[[], dt.datetime] = _wall_now,
     ) -> None:
         if alert_below_bytes < refuse_below_bytes:
@@ -144,6 +145,7 @@ class DiskGuard:
         self._usage = usage
         self._clock = clock
         self._cache_s = cache_s
+        self.resume_margin_bytes = resume_margin_bytes
         self._wall = wall
         self._lock = threading.Lock()
         self._cached: tuple[float, DiskStatus] | None = None
@@ -171,7 +173,7 @@ class DiskGuard:
             if not fresh and self._cached is not None and 0 <= now - self._cached[0] < self._cache_s:
                 return self._cached[1]
         try:
-            free = int(self._usage(self.path).free)
+            free = int((self._usage or shutil.disk_usage)(self.path).free)
         except OSError as exc:
             # A storage dir we cannot even stat is not a place to save applications in.
             log.error("disk usage of the storage dir unavailable: %s", type(exc).__name__)
@@ -179,7 +181,7 @@ class DiskGuard:
         needed = self.refuse_below_bytes + self.largest_application_bytes()
         with self._lock:
             if self._refusing:
-                self._refusing = free < needed + RESUME_MARGIN
+                self._refusing = free < needed + self.resume_margin_bytes
             else:
                 self._refusing = free < needed
             if self._refusing:
@@ -479,6 +481,7 @@ class NightlyReport:
 ClientFactory = Callable[[Credentials], PlatformClient]
 Background = Callable[[Callable[[], Any], Callable[[Any, BaseException | None], None]], None]
 STATE_FILE = "maintenance.json"
+DAY_S = 86_400.0
 
 
 class _Interrupted(Exception):
@@ -496,9 +499,11 @@ class NightlyJob:
     (and between platform requests) and stops when one begins; the next tick inside the
     window carries on, and a run that did not finish is retried the next night.
 
-    Guards against clock steps: a run is once per night of the window (kept on disk),
-    and never twice within `min_interval_s` of monotonic time, so a clock stepped back
-    a day does not repeat it and a clock stepped forward at most skips a night."""
+    Guards against clock steps: a run is once per night of the window (the date is kept
+    on disk for restarts), and never twice within `min_interval_s` of monotonic time; a
+    night the wall clock calls "done" runs anyway once about a day of monotonic time has
+    passed. So a clock stepped back a day neither repeats tonight's run nor skips the
+    next night's, and a clock stepped forward at most moves a run by the step."""
 
     def __init__(
         self,
@@ -576,11 +581,18 @@ class NightlyJob:
         now = self.clock.now()
         if not self.window.contains(now):
             return False
-        if self.last_night == self.window.night_of(now).isoformat():
-            return False
-        mono = self.clock.monotonic()
-        if self._last_mono is not None and 0 <= mono - self._last_mono < self.min_interval_s:
-            return False
+        done_tonight = self.last_night == self.window.night_of(now).isoformat()
+        if self._last_mono is None:  # since a restart: the date on disk is all we know
+            if done_tonight:
+                return False
+        else:
+            since = self.clock.monotonic() - self._last_mono
+            if 0 <= since < self.min_interval_s:
+                return False
+            # "Done tonight" by a date the clock was stepped back to, a day of real time
+            # ago: the night is a new one all the same.
+            if done_tonight and 0 <= since < DAY_S - self.min_interval_s / 2:
+                return False
         return not self._visit_active()
 
     def tick(self, background: Background | None = None) -> bool:
@@ -690,7 +702,7 @@ class NightlyJob:
         db_path = Path(outbox.db.path)
         size = db_path.stat().st_size if db_path.exists() else 0
         free = shutil.disk_usage(db_path.parent).free
-        if free < 2 * size + DEFAULT_REFUSE_BELOW:
+        if free < 2 * size + outbox.min_free_bytes:  # VACUUM writes a whole copy first
             return StepResult("vacuum", False, "skipped: not enough free space")
         with outbox.db.locked() as conn:
             conn.execute("VACUUM")

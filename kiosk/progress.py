@@ -611,13 +611,6 @@ class RateResult:
     problem: str = ""  # storage | disk_full | not_provisioned
 
 
-def reason_label(code: str) -> Text | None:
-    for key, label in RATING_REASONS:
-        if key == code:
-            return label
-    return None
-
-
 def rating_label(catalog: Catalog | None, stars: int) -> Text:
     """The catalog's label for a rating (the national labels by default)."""
     if catalog is not None:
@@ -786,6 +779,7 @@ class ProgressDesk:
         self.busy = False
         self.notice: Notice | None = None
         self.rating = RatingState()
+        self._result: ProgressResult | None = None
         self.events_seen = 0  # scanner events handed to handle_scan
         self.scans_seen = 0  # codes scanned on the progress step
         self.queries_started = 0
@@ -809,8 +803,9 @@ class ProgressDesk:
 
     @property
     def result(self) -> ProgressResult | None:
-        value = self.machine.visit.progress_result
-        return value if isinstance(value, ProgressResult) else None
+        """The answer shown on the progress step (None: the question is shown). Also in
+        the visit (`progress_found`); a new arrival at the step starts with the question."""
+        return self._result
 
     # -- input ---------------------------------------------------------------------------------
     def handle_scan(self, event: object) -> None:
@@ -873,6 +868,7 @@ class ProgressDesk:
             return
         self.notice = None
         self._last_receipt = None
+        self._result = None
         self.machine.progress_found("", None)
 
     def dismiss_notice(self) -> None:
@@ -980,6 +976,7 @@ class ProgressDesk:
             self._start(pending)  # a newer question is waiting: this answer is stale
             return
         if self.machine.step is Step.PROGRESS:
+            self._result = result
             self.machine.progress_found(query.receipt_no or query.kind.value, result)
         else:
             self.machine.refresh()
@@ -992,6 +989,7 @@ class ProgressDesk:
         self._searched = None
         self._target = None
         self._last_receipt = None
+        self._result = None
         self.rating = RatingState()
 
     def _machine_changed(self, machine: VisitMachine) -> None:
@@ -1006,6 +1004,9 @@ class ProgressDesk:
                 self.busy = False
                 self._pending = None
                 self.notice = None
+            if step is Step.PROGRESS:
+                self._result = None  # arriving at the step: the question, not an old answer
+                self._last_receipt = None
             if previous is Step.RATE or step is Step.RATE:
                 self.rating = RatingState()
             if step not in (Step.RATE, Step.THANKS):

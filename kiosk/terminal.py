@@ -17,11 +17,12 @@ from typing import Any
 
 from drivers.health import Health
 from kiosk.application import build_application, jpeg_pages_to_pdf, receipt_for
+from kiosk.capture import CaptureSession
 from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
 from kiosk.receipt import ReceiptData, build_receipt
-from kiosk.visit import Delays, VisitMachine
+from kiosk.visit import Delays, Step, VisitMachine
 from offline_queue.errors import NotProvisioned, OutboxError, StorageFull
 from offline_queue.outbox import Outbox
 from offline_queue.sync import SyncReport, SyncWorker
@@ -80,6 +81,13 @@ class Terminal:
         self.sync: SyncWorker | None = None
         self.start_sync = start_sync
         self.storage_problem = ""
+        self.capture: CaptureSession | None = None
+        self.capture_busy = False
+        self.machine.subscribe(self._visit_changed)
+
+    def _visit_changed(self, machine: VisitMachine) -> None:
+        if machine.step is not Step.CAPTURE and self.capture is not None:
+            self.capture = None  # pages not kept by 'done' leave with the screen
 
     def load_catalog(self) -> Catalog | None:
         """The cached catalog (works offline). With the reference platform on loopback
@@ -172,6 +180,55 @@ class Terminal:
         except OutboxError:
             return
         self._publish_status()
+
+    # -- capture ---------------------------------------------------------------------------
+    def begin_capture(self) -> CaptureSession | None:
+        """The capture screen opened: a fresh session for the material being captured,
+        starting from the pages it already has (a retake replaces them only on 'done')."""
+        code = self.machine.visit.capturing
+        item = self.catalog.get(self.machine.visit.item_code or "") if self.catalog else None
+        material = item.material(code) if item is not None and code else None
+        if material is None or code is None:
+            self.capture = None
+            return None
+        min_pages = max(material.min_pages, material.sides)
+        max_pages = max(material.max_pages, min_pages)
+        self.capture = CaptureSession(code, min_pages=min_pages, max_pages=max_pages)
+        return self.capture
+
+    def capture_still(self, frame: Any) -> None:
+        """A still from the camera (or an image file played as one): find, straighten and
+        check the page off the GUI thread; the screen shows the outcome."""
+        session = self.capture
+        if session is None or self.capture_busy:
+            return
+        self.capture_busy = True
+
+        def done(_result: Any, exc: BaseException | None) -> None:
+            self.capture_busy = False
+            if exc is not None:
+                log.error("capture failed: %s", type(exc).__name__)
+            self.machine.refresh()
+
+        self.machine.touch()
+        self.machine.refresh()
+        self.background(lambda: session.add_still(frame), done)
+
+    def take_still(self) -> bool:
+        """The resident tapped 'take photo': ask the camera for a full-resolution still.
+        False when there is no working camera (the screen says so)."""
+        runner = self.devices.runner("camera")
+        if runner is None or not runner.health.usable or not hasattr(runner.driver, "still"):
+            return False
+        future = runner.call(lambda driver: driver.still())
+        self.background(lambda: future.result(timeout=10), lambda frame, exc: self.capture_still(
+            None if exc is not None else frame))
+        return True
+
+    def finish_capture(self) -> None:
+        session = self.capture
+        self.capture = None
+        self.machine.capture_done(list(session.pages) if session is not None else [])
 
     # -- the application -------------------------------------------------------------------
     def submit_application(self) -> None:

@@ -27,7 +27,11 @@ AFTER_SCREENS: tuple[type[Screen], ...] = (ProgressScreen, RateScreen, ThanksScr
 
 def wire(terminal: Terminal) -> ProgressDesk:
     """The object whose `handle_scan(event)` takes the scanner's events (CodeScanned,
-    ScanRejected) on the GUI thread. Call once at start-up; the screens share it."""
+    ScanRejected) on the GUI thread. Call once at start-up; the screens share it.
+
+    Dispatch order: a staff code is staff assistance's (`StaffAssist.handle_scan(text)`
+    returns True for it) and must not reach this; everything else comes here, which
+    answers receipts on attract, home and progress and ignores scans elsewhere."""
     return desk_for(terminal)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -67,10 +67,10 @@ register({
     "progress.rate_case": ("评价这件事", "Rate this service"),
     "progress.rated": ("已评价，谢谢", "Rated — thank you"),
     "progress.local_badge": ("本机记录", "On this terminal"),
-    "pad.to_letters": ("ABC 字母", "ABC"),
-    "pad.to_digits": ("123 数字", "123"),
-    "pad.clear": ("清空", "Clear"),
-    "pad.backspace": ("⌫ 退格", "⌫ Delete"),
+    "progress.pad.to_letters": ("ABC 字母", "ABC"),
+    "progress.pad.to_digits": ("123 数字", "123"),
+    "progress.pad.clear": ("清空", "Clear"),
+    "progress.pad.backspace": ("⌫ 退格", "⌫ Delete"),
 })
 
 # Colours of the status line, white on each (contrast ≥ 4.5:1, tests/screens/test_after_look.py).
@@ -83,10 +83,12 @@ PANEL = theme.SOFT
 HISTORY_SHOWN = 6
 
 
-def after_style(m: theme.Metrics) -> str:
-    """What the progress and rating screens add to the window's stylesheet."""
+def after_style(m: theme.Metrics, *, compact: bool = False) -> str:
+    """What the progress and rating screens add to the window's stylesheet. `compact`:
+    a landscape panel, where height is short."""
     # Keypad keys a little taller than the minimum where the page has room for it.
-    key_px = m.target_px if m.target_px >= theme.ELDERLY.target_px else int(m.target_px * 1.15)
+    roomy = not compact and m.target_px < theme.ELDERLY.target_px
+    key_px = int(m.target_px * 1.15) if roomy else m.target_px
     return f"""
     QFrame#panel {{ background: {PANEL}; border: 2px solid #c5d3e0; border-radius: 16px; }}
     QFrame#panel QLabel {{ background: transparent; }}
@@ -123,13 +125,33 @@ def after_style(m: theme.Metrics) -> str:
                         border-radius: {m.target_px // 2}px; padding: 6px 24px; }}
     QPushButton#chip:checked {{ background: {theme.BAND}; color: {theme.ON_BAND}; border-color: {theme.BAND};
                                 font-weight: bold; }}
-    QScrollArea {{ background: transparent; border: none; }}
+    QWidget#screen {{ background: {theme.PAPER}; }}
+    QScrollArea#inner {{ background: transparent; border: none; }}
     QScrollBar:vertical {{ width: {m.target_px // 3}px; background: {theme.SOFT}; border: none; margin: 0px; }}
     QScrollBar::handle:vertical {{ background: #8a99a8; border-radius: {m.target_px // 6}px; min-height: {m.target_px}px; }}
     QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0px; }}
     QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
-    QScrollArea > QWidget > QWidget {{ background: transparent; }}
+    QScrollArea#inner > QWidget, QScrollArea#inner > QWidget > QWidget {{ background: transparent; }}
     """
+
+
+class InnerScroll(QScrollArea):
+    """A scroll area inside a screen that takes whatever height is left. Its preferred
+    height is its minimum: otherwise the window's own scrolling page would make room
+    for the whole content and scroll the screen instead (a word-wrapped screen is laid
+    out by preferred heights)."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setObjectName("inner")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
 
 
 def repolish(widget: QWidget) -> None:
@@ -328,9 +350,9 @@ class ReceiptKeypad(QFrame):
         shown.show()
         for button in self.findChildren(QPushButton):
             if button.property("intent") == "pad:backspace":
-                button.setText(t("pad.backspace", lang))
-        self.mode.setText(t("pad.to_digits" if self.letters_mode else "pad.to_letters", lang))
-        self.clear_key.setText(t("pad.clear", lang))
+                button.setText(t("progress.pad.backspace", lang))
+        self.mode.setText(t("progress.pad.to_digits" if self.letters_mode else "progress.pad.to_letters", lang))
+        self.clear_key.setText(t("progress.pad.clear", lang))
         self.query.setText(t("progress.query", lang))
         empty = not self.text
         self.display.setText(t("progress.placeholder", lang) if empty else self.text + "▏")
@@ -436,7 +458,8 @@ class ProgressScreen(Screen):
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
         self.desk: ProgressDesk = desk_for(terminal)
-        self._metrics: theme.Metrics | None = None
+        self._metrics: tuple[theme.Metrics, bool] | None = None
+        self._landscape = False
         self._shown: tuple[int, str, bool] | None = None
         self.cards: list[CaseCard] = []
 
@@ -487,12 +510,7 @@ class ProgressScreen(Screen):
         self.ask_layout.addWidget(typing, 1)
         # Normally everything fits; with a long message in elderly mode (or a landscape
         # panel) the page scrolls by dragging rather than squeezing the keys together.
-        self.ask_scroller = QScrollArea()
-        self.ask_scroller.setWidgetResizable(True)
-        self.ask_scroller.setFrameShape(QFrame.Shape.NoFrame)
-        self.ask_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.ask_scroller.setWidget(self.ask)
-        QScroller.grabGesture(self.ask_scroller.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.ask_scroller = InnerScroll(self.ask)
         self.pages.addWidget(self.ask_scroller)
 
         # -- the answer --------------------------------------------------------------------------
@@ -502,16 +520,11 @@ class ProgressScreen(Screen):
         answer_layout.setSpacing(theme.NORMAL.gap_px)
         self.summary = make_label("heading")
         self.message = make_label("warnbox")
-        self.scroller = QScrollArea()
-        self.scroller.setWidgetResizable(True)
-        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
-        QScroller.grabGesture(self.scroller.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
         self.cards_holder = QWidget()
         self.cards_layout = QVBoxLayout(self.cards_holder)
         self.cards_layout.setContentsMargins(0, 0, 8, 0)
         self.cards_layout.setSpacing(theme.NORMAL.gap_px)
-        self.scroller.setWidget(self.cards_holder)
+        self.scroller = InnerScroll(self.cards_holder)
         self.again = make_button("query_again")
         self.done = make_button("done", role="primary")
         self.again.clicked.connect(self.desk.query_again)
@@ -544,10 +557,11 @@ class ProgressScreen(Screen):
 
     # -- rendering ------------------------------------------------------------------------------------
     def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+        self._orientation_changed()
         m = theme.metrics(self.elderly)
-        if m != self._metrics:
-            self._metrics = m
-            self.setStyleSheet(after_style(m))
+        if (m, self._landscape) != self._metrics:
+            self._metrics = (m, self._landscape)
+            self.setStyleSheet(after_style(m, compact=self._landscape))
         desk = self.desk
         self.title.setText(self.tr("progress.title"))
         notice = desk.notice
@@ -631,6 +645,9 @@ class ProgressScreen(Screen):
         self.keypad.letters_mode = False
         self.keypad.set_text("")
         self._clear_cards()
+        self.summary.clear()
+        self.message.clear()
+        self.notice.clear()
         self._shown = None
 
     def _clear_cards(self) -> None:
@@ -645,9 +662,19 @@ class ProgressScreen(Screen):
         if self.terminal.machine.step is Step.PROGRESS:
             self.render()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        landscape = self.width() > self.height() * 1.2
+    def _orientation_changed(self) -> bool:
+        """A landscape panel puts the ways of asking beside the keypad."""
+        window = self.window()
+        landscape = window.width() > window.height()
+        if landscape == self._landscape:
+            return False
+        self._landscape = landscape
         self.ask_layout.setDirection(QBoxLayout.Direction.LeftToRight if landscape
                                      else QBoxLayout.Direction.TopToBottom)
+        return True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._orientation_changed() and self.terminal.machine.step is Step.PROGRESS:
+            self.render()
 

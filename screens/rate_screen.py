@@ -12,15 +12,14 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QFrame,
     QGridLayout,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
-    QScroller,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -34,7 +33,7 @@ from kiosk.visit import Step
 from screens import theme
 from screens.base import Screen, make_button, make_label, row
 from screens.keyboard import KeyboardKind, KeyboardPanel, warm_up
-from screens.progress_screen import after_style, repolish
+from screens.progress_screen import InnerScroll, after_style, repolish
 
 register({
     "rate.title": ("请您评价这次服务", "How was our service?"),
@@ -42,7 +41,7 @@ register({
     "rate.about_receipt": ("回执号 {no}", "Receipt {no}"),
     "rate.about_visit": ("本次自助服务", "This visit to the kiosk"),
     "rate.choose": ("请点一下最符合您感受的一项：", "Tap the one that fits best:"),
-    "rate.reasons": ("哪里让您不满意？可以多选，也可以不选：", "What went wrong? Choose any, or none:"),
+    "rate.reasons": ("哪里不满意？可以多选，也可以不选：", "What went wrong? Pick any, or none:"),
     "rate.chosen": ("您的评价：{stars} {label}", "Your rating: {stars} {label}"),
     "rate.comment": ("还想说点什么？可以不填：", "Anything else? (optional)"),
     "rate.write": ("✎ 自己写几句", "✎ Write a few words"),
@@ -169,10 +168,22 @@ class RateScreen(Screen):
         self.layout_.addWidget(self.about)
 
         # -- asking ------------------------------------------------------------------------
+        # Two columns: the five choices, then what went wrong and the comment; one above
+        # the other on a portrait panel, side by side on a landscape one.
         self.asking = QWidget()
-        ask = QVBoxLayout(self.asking)
+        self.asking_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.asking)
+        self.asking_layout.setContentsMargins(0, 0, 0, 0)
+        self.asking_layout.setSpacing(theme.NORMAL.gap_px)
+        first, second = QWidget(), QWidget()
+        ask = QVBoxLayout(first)
         ask.setContentsMargins(0, 0, 0, 0)
         ask.setSpacing(theme.NORMAL.gap_px)
+        more = QVBoxLayout(second)
+        more.setContentsMargins(0, 0, 0, 0)
+        more.setSpacing(theme.NORMAL.gap_px)
+        self.asking_layout.addWidget(first, 1)
+        self.asking_layout.addWidget(second, 1)
+        self._landscape = False
         self.choose = make_label("heading")
         ask.addWidget(self.choose)
         self.choices_box = QWidget()
@@ -208,7 +219,8 @@ class RateScreen(Screen):
             self.reason_buttons[code] = button
             grid.addWidget(button, i // 2, i % 2)
         reasons_layout.addWidget(grid_holder)
-        ask.addWidget(self.reasons_box)
+        ask.addStretch(1)
+        more.addWidget(self.reasons_box)
 
         self.comment_box = QWidget()
         comment_layout = QVBoxLayout(self.comment_box)
@@ -245,18 +257,13 @@ class RateScreen(Screen):
         comment_layout.addWidget(self.comment_hint)
         comment_layout.addWidget(self.comment)
         comment_layout.addWidget(row(self.write_done))
-        ask.addWidget(self.comment_box)
-        ask.addStretch(1)
+        more.addWidget(self.comment_box)
+        more.addStretch(1)
         for hidden in (self.reasons_box, self.comment_box, self.comment, self.comment_hint, self.write_done):
             hidden.hide()
         # Five choices, the reasons and the phrases may not all fit in elderly mode on a
         # landscape panel: the question scrolls (by dragging) rather than being cut off.
-        self.scroller = QScrollArea()
-        self.scroller.setWidgetResizable(True)
-        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroller.setWidget(self.asking)
-        QScroller.grabGesture(self.scroller.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.scroller = InnerScroll(self.asking)
         self.layout_.addWidget(self.scroller, 1)
 
         self.status = make_label("error")
@@ -342,7 +349,23 @@ class RateScreen(Screen):
         return LOW_PHRASES if stars <= LOW_RATING else GOOD_PHRASES
 
     # -- rendering ---------------------------------------------------------------------------
+    def _orientation_changed(self) -> bool:
+        window = self.window()
+        landscape = window.width() > window.height()
+        if landscape == self._landscape:
+            return False
+        self._landscape = landscape
+        self.asking_layout.setDirection(QBoxLayout.Direction.LeftToRight if landscape
+                                        else QBoxLayout.Direction.TopToBottom)
+        return True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._orientation_changed() and self.terminal.machine.step is Step.RATE:
+            self.render()
+
     def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+        self._orientation_changed()
         m = theme.metrics(self.elderly)
         if m != self._metrics:
             self._metrics = m

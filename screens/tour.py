@@ -70,6 +70,7 @@ class Tour:
             "set_elderly": self._set_elderly,
             "identify": self._identify,
             "defer": self._defer,
+            "capture": self._capture,
             "submit": self._submit,
         }
 
@@ -161,6 +162,33 @@ class Tour:
         self.shoot()
         self.click("confirm_identity")
         self.wait_step(Step.CATALOG)
+        self.shoot()
+
+    def _capture(self, step: dict[str, Any]) -> None:
+        """On the materials screen: open the material's capture screen, play each image
+        through the same path a camera still takes, then 'done'."""
+        from kiosk.capture import read_image
+
+        if self.machine.step is not Step.MATERIALS:
+            raise InvalidIntent("capture", self.machine.step)
+        code = str(step["material"])
+        self.click(f"capture:{code}")
+        self.wait_step(Step.CAPTURE)
+        self.shoot()
+        session = self.terminal.capture
+        if session is None:
+            raise InvalidIntent(f"capture {code}", self.machine.step)
+        for name in step.get("images", []):
+            path = Path(name) if Path(name).is_absolute() else self.scenario_dir / name
+            before = len(session.pages)
+            self.terminal.capture_still(read_image(path))
+            self.wait_for(lambda: not self.terminal.capture_busy, 20, "the page to be processed")
+            self.shoot()
+            if len(session.pages) == before:
+                reason = session.last.reason if session.last else "unreadable"
+                raise AssertionError(f"{path.name} was refused: {reason}")
+        self.click("capture_finish")
+        self.wait_step(Step.MATERIALS)
         self.shoot()
 
     def _defer(self, step: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from kiosk.visit import Step, VisitMachine
 from screens import theme
 from screens.application_screens import APPLICATION_SCREENS
 from screens.attract_screen import AttractScreen
+from screens.capture_screen import CaptureScreen
 from screens.base import Screen, make_button, make_label
 from screens.home_screen import HomeScreen
 from screens.identify_screen import IdentifyScreen, IdentityScreen
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_CLASSES: tuple[type[Screen], ...] = (
     AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
-    SubmittingScreen, ReceiptScreen, *APPLICATION_SCREENS,
+    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS,
 )
 
 

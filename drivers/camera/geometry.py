@@ -12,6 +12,11 @@ from numpy.typing import NDArray
 
 Quad = NDArray[np.float64]
 
+# Index arrays for the next and previous corner (fancy indexing is ~10× faster than
+# np.roll on arrays this small, and these run thousands of times per frame).
+NEXT = np.array([1, 2, 3, 0])
+PREV = np.array([3, 0, 1, 2])
+
 
 def as_quad(points: object) -> Quad:
     quad = np.asarray(points, dtype=np.float64).reshape(4, 2)
@@ -21,7 +26,7 @@ def as_quad(points: object) -> Quad:
 def signed_area(quad: Quad) -> float:
     """Shoelace area; positive when the corners run clockwise on screen (y down)."""
     x, y = quad[:, 0], quad[:, 1]
-    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
+    return float(0.5 * (np.dot(x, y[NEXT]) - np.dot(x[NEXT], y)))
 
 
 def area(quad: Quad) -> float:
@@ -38,16 +43,16 @@ def clockwise(quad: Quad) -> Quad:
 
 def is_convex(quad: Quad) -> bool:
     q = as_quad(quad)
-    d1 = np.roll(q, -1, axis=0) - q
-    d2 = np.roll(q, -2, axis=0) - np.roll(q, -1, axis=0)
+    d1 = q[NEXT] - q
+    d2 = d1[NEXT]
     cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
     return bool(np.all(cross > 0) or np.all(cross < 0))
 
 
 def interior_angles_deg(quad: Quad) -> NDArray[np.float64]:
     q = as_quad(quad)
-    prev = np.roll(q, 1, axis=0) - q
-    nxt = np.roll(q, -1, axis=0) - q
+    prev = q[PREV] - q
+    nxt = q[NEXT] - q
     cos = np.sum(prev * nxt, axis=1) / (np.linalg.norm(prev, axis=1) * np.linalg.norm(nxt, axis=1) + 1e-12)
     return np.asarray(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))), dtype=np.float64)
 
@@ -55,7 +60,7 @@ def interior_angles_deg(quad: Quad) -> NDArray[np.float64]:
 def side_lengths(quad: Quad) -> NDArray[np.float64]:
     """Lengths of sides 0-1, 1-2, 2-3, 3-0."""
     q = as_quad(quad)
-    return np.asarray(np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1), dtype=np.float64)
+    return np.asarray(np.linalg.norm(q[NEXT] - q, axis=1), dtype=np.float64)
 
 
 def aspect(quad: Quad) -> float:

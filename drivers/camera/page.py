@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from drivers.camera.geometry import Quad, area, as_quad, clockwise, iou, side_lengths
+from drivers.camera.geometry import NEXT, PREV, Quad, area, as_quad, clockwise, iou, side_lengths
 
 Image = NDArray[np.uint8]
 F32 = NDArray[np.float32]
@@ -156,7 +156,7 @@ def _sample(img: NDArray[np.generic], pts: NDArray[np.floating]) -> F32:
 def _side_frames(q: Quad, n: int, trim: float) -> tuple[F64, F64, F64]:
     """Per side of a clockwise quad: sample points (4, n, 2), outward unit normals
     (4, 2) and lengths (4,)."""
-    d = np.roll(q, -1, axis=0) - q
+    d = q[NEXT] - q
     lengths = np.sqrt(np.sum(d * d, axis=1))
     t = np.linspace(trim, 1.0 - trim, n)
     pts = q[:, None, :] + t[None, :, None] * d[:, None, :]
@@ -183,7 +183,7 @@ class _Evidence:
     # in units of a third of the spread outside (plain levels on a flat desk)
 
 
-def _evidence(lab: Image, quads: F64, n: int = 32) -> _Evidence:
+def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
     """Colour profiles across every side of every quad (C, 4, 2), in one remap.
 
     A step compares the colour outside with the colour inside at 3 px *and* at 7 px
@@ -193,7 +193,7 @@ def _evidence(lab: Image, quads: F64, n: int = 32) -> _Evidence:
     shows; that counts as evidence, but a page needs two sides with steps. Straightness
     is where the strongest derivative within ±4 px lies: on the side, for a page."""
     h, w = lab.shape[:2]
-    d = np.roll(quads, -1, axis=1) - quads
+    d = quads[:, NEXT] - quads
     lengths = np.sqrt(np.sum(d * d, axis=2))
     normals = np.stack([d[..., 1], -d[..., 0]], axis=2) / (lengths[..., None] + 1e-12)
     t = np.linspace(0.1, 0.9, n)
@@ -259,15 +259,15 @@ def _corner_count(lab: Image, quads: F64, outside: F32, inside: F32, lengths: F6
     # last of the side arriving (a dark header band makes a page's corners dark).
     in_first, in_last = inside[:, :, :3].mean(axis=2), inside[:, :, -3:].mean(axis=2)
     out_first, out_last = outside[:, :, :3].mean(axis=2), outside[:, :, -3:].mean(axis=2)
-    u1 = np.roll(quads, -1, axis=1) - quads
-    u2 = np.roll(quads, 1, axis=1) - quads
+    u1 = quads[:, NEXT] - quads
+    u2 = quads[:, PREV] - quads
     u1 /= np.linalg.norm(u1, axis=2, keepdims=True) + 1e-12
     u2 /= np.linalg.norm(u2, axis=2, keepdims=True) + 1e-12
     sin = np.abs(u1[..., 0] * u2[..., 1] - u1[..., 1] * u2[..., 0])
     probes = quads + (u1 + u2) * (delta[:, None] / np.maximum(sin, 0.2))[..., None]
     vals = _sample(lab, probes)  # (C, 4, 3)
-    ref_in = (in_first + np.roll(in_last, 1, axis=1)) / 2  # corner i joins sides i-1 and i
-    ref_out = (out_first + np.roll(out_last, 1, axis=1)) / 2
+    ref_in = (in_first + in_last[:, PREV]) / 2  # corner i joins sides i-1 and i
+    ref_out = (out_first + out_last[:, PREV]) / 2
     # Not desk, rather than like the page: a finger pressing the corner still counts.
     d_out = np.linalg.norm(vals - ref_out, axis=2)
     near_in = (d_out > np.linalg.norm(vals - ref_in, axis=2)) | (
@@ -279,40 +279,42 @@ def _corner_count(lab: Image, quads: F64, outside: F32, inside: F32, lengths: F6
 # -- robust line fitting --------------------------------------------------------------------
 
 
-def _fit_line(points: F64, weights: F64, tol: float) -> tuple[F64, NDArray[np.bool_]] | None:
-    """RANSAC over a fixed set of point pairs (deterministic), then weighted total least
-    squares on the inliers. Returns the line (a, b, c) with a unit normal and the
-    inlier mask, or None."""
-    k = len(points)
-    if k < 4:
-        return None
-    half = k // 2
+def _fit_lines(points: F64, weights: F64, tol: float) -> tuple[F64, NDArray[np.bool_]] | None:
+    """One line per side from edge points (4, n, 2) with weights (4, n), zero weight for
+    samples without an edge: RANSAC over a fixed set of sample pairs (deterministic),
+    then weighted total least squares on the inliers, twice. Returns lines (4, 3) as
+    (a, b, c) with unit normals and the inlier masks (4, n), or None."""
+    n = points.shape[1]
+    half = n // 2
     ia = np.arange(0, half, max(1, half // 8))
-    ib = np.arange(half, k, max(1, (k - half) // 6))
-    pi, pj = np.meshgrid(ia, ib, indexing="ij")
-    pi, pj = pi.ravel(), pj.ravel()
-    d = points[pj] - points[pi]
-    nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
-    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-12
-    c = -np.sum(nrm * points[pi], axis=1)
-    res = np.abs(points @ nrm.T + c[None, :])  # (k, pairs)
-    score = ((res < tol) * weights[:, None]).sum(axis=0)
-    inl = res[:, int(np.argmax(score))] < tol
-    if inl.sum() < 3:
-        return None
-    line = np.zeros(3)
+    ib = np.arange(half, n, max(1, (n - half) // 6))
+    pi, pj = (g.ravel() for g in np.meshgrid(ia, ib, indexing="ij"))
+    d = points[:, pj] - points[:, pi]  # (4, P, 2)
+    nrm = np.stack([-d[..., 1], d[..., 0]], axis=2)
+    nrm /= np.linalg.norm(nrm, axis=2, keepdims=True) + 1e-12
+    c = -np.sum(nrm * points[:, pi], axis=2)  # (4, P)
+    usable = (weights[:, pi] > 0) & (weights[:, pj] > 0)
+    res = np.abs(np.einsum("snk,spk->snp", points, nrm) + c[:, None, :])  # (4, n, P)
+    score = np.einsum("snp,sn->sp", (res < tol).astype(np.float64), weights)
+    score = np.where(usable, score, -1.0)
+    best = np.argmax(score, axis=1)
+    inl = (np.take_along_axis(res, best[:, None, None], axis=2)[..., 0] < tol) & (weights > 0)
+    lines = np.zeros((4, 3))
     for _ in range(2):
-        p, wt = points[inl], weights[inl]
-        mean = (p * wt[:, None]).sum(axis=0) / wt.sum()
-        cov = ((p - mean) * wt[:, None]).T @ (p - mean)
+        if np.any(inl.sum(axis=1) < 3):
+            return None
+        w = weights * inl
+        mean = np.einsum("sn,snk->sk", w, points) / w.sum(axis=1, keepdims=True)
+        dev = points - mean[:, None, :]
+        cov = np.einsum("sn,sni,snj->sij", w, dev, dev)
         _, evecs = np.linalg.eigh(cov)
-        n = evecs[:, 0]
-        line = np.array([n[0], n[1], -float(n @ mean)])
-        new = np.abs(points @ line[:2] + line[2]) < tol
-        if new.sum() < 3:
+        nv = evecs[:, :, 0]  # smallest eigenvalue: the normal
+        lines = np.concatenate([nv, -np.sum(nv * mean, axis=1, keepdims=True)], axis=1)
+        new = (np.abs(np.einsum("snk,sk->sn", points, nv) + lines[:, 2:3]) < tol) & (weights > 0)
+        if np.any(new.sum(axis=1) < 3):
             break
         inl = new
-    return line, inl
+    return lines, inl
 
 
 def _edge_points(
@@ -359,14 +361,13 @@ def _refit(
     img: NDArray[np.generic], q: Quad, radius: int, n: int, smooth: int, min_strength: float, tol: float,
 ) -> _Fit | None:
     pts, val, good = _edge_points(img, q, radius, n, smooth, min_strength)
-    lines = []
-    straight = np.zeros(4)
-    for i in range(4):
-        fit = _fit_line(pts[i][good[i]], np.sqrt(val[i][good[i]]), tol)
-        if fit is None:
-            return None
-        lines.append(fit[0])
-        straight[i] = fit[1].sum() / n
+    if np.any(good.sum(axis=1) < 4):
+        return None
+    fit = _fit_lines(pts, np.where(good, np.sqrt(val), 0.0), tol)
+    if fit is None:
+        return None
+    lines, inl = fit
+    straight = inl.sum(axis=1) / n
     corners = []
     for i in range(4):
         p = np.cross(lines[i - 1], lines[i])
@@ -392,16 +393,19 @@ def _lines_of(poly: F64) -> tuple[F64, F64]:
 def _combo_quads(nrm: F64, cst: F64, combos: I64) -> tuple[F64, NDArray[np.bool_]]:
     """Corners of the quads whose sides (in cyclic order) are lines `combos` (k, 4),
     and which of them are finite and convex."""
-    la = np.concatenate([nrm, cst[:, None]], axis=1)
     corners = np.empty((len(combos), 4, 2))
     for s in range(4):
-        p = np.cross(la[combos[:, (s - 1) % 4]], la[combos[:, s]])
+        i, j = combos[:, (s - 1) % 4], combos[:, s]
+        a1, b1, c1 = nrm[i, 0], nrm[i, 1], cst[i]
+        a2, b2, c2 = nrm[j, 0], nrm[j, 1], cst[j]
+        den = a1 * b2 - a2 * b1  # the cross product of the two lines, spelled out
         with np.errstate(divide="ignore", invalid="ignore"):
-            corners[:, s] = p[:, :2] / p[:, 2:3]
+            corners[:, s, 0] = (b1 * c2 - b2 * c1) / den
+            corners[:, s, 1] = (c1 * a2 - c2 * a1) / den
     ok = np.all(np.isfinite(corners), axis=(1, 2))
     corners[~ok] = 0.0
-    d1 = np.roll(corners, -1, axis=1) - corners
-    d2 = np.roll(corners, -2, axis=1) - np.roll(corners, -1, axis=1)
+    d1 = corners[:, NEXT] - corners
+    d2 = d1[:, NEXT]
     cross = d1[..., 0] * d2[..., 1] - d1[..., 1] * d2[..., 0]
     ok &= np.all(cross > 0, axis=1) | np.all(cross < 0, axis=1)
     return corners, ok
@@ -409,7 +413,7 @@ def _combo_quads(nrm: F64, cst: F64, combos: I64) -> tuple[F64, NDArray[np.bool_
 
 def _areas(corners: F64) -> F64:
     x, y = corners[..., 0], corners[..., 1]
-    return np.asarray(np.abs(0.5 * np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1)))
+    return np.asarray(np.abs(0.5 * np.sum(x * y[..., NEXT] - x[..., NEXT] * y, axis=-1)))
 
 
 # -- candidates ----------------------------------------------------------------------------
@@ -448,30 +452,33 @@ def _hull_quads(contour: NDArray[np.int32]) -> list[Quad]:
 
 def _region_contours(mask: Image, min_area: float) -> list[NDArray[np.int32]]:
     # CCOMP, not EXTERNAL: a page is a component inside the hole of the desk's component,
-    # and EXTERNAL would return the desk only.
+    # and EXTERNAL would return the desk only. Holes (text on the page) are skipped.
     contours, hier = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hier is None:
         return []
-    return [c for c, hh in zip(contours, hier[0], strict=True) if hh[3] < 0 and cv2.contourArea(c) >= min_area]
+    top = np.flatnonzero(hier[0][:, 3] < 0)
+    return [contours[i] for i in top if cv2.contourArea(contours[i]) >= min_area]
 
 
 def _segments(edges: Image, min_len: float, limit: int = 300) -> F64:
     """Straight pieces of the edge contours, (k, 4) as x0 y0 x1 y1, the longest first."""
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    segs = []
-    for c in contours:
-        if len(c) < 2 * min_len:
-            continue
-        poly = cv2.approxPolyDP(c, 1.5, True).reshape(-1, 2).astype(np.float64)
-        p1 = np.roll(poly, -1, axis=0)
-        keep = np.linalg.norm(p1 - poly, axis=1) >= min_len
-        if keep.any():
-            segs.append(np.hstack([poly[keep], p1[keep]]))
-    if not segs:
+    # A contour of a 1-px edge runs along it and back: its arc length is twice the
+    # edge's, so a straight piece of min_len needs an arc of 2·min_len.
+    polys = [cv2.approxPolyDP(c, 1.5, True).reshape(-1, 2) for c in contours if len(c) >= 2 * min_len]
+    if not polys:
         return np.zeros((0, 4))
-    s = np.vstack(segs)
-    lens = np.linalg.norm(s[:, 2:] - s[:, :2], axis=1)
-    return np.asarray(s[np.argsort(-lens)[:limit]], dtype=np.float64)
+    p0 = np.vstack(polys).astype(np.float64)
+    # Each polygon is closed: the piece after its last vertex returns to its first.
+    sizes = np.array([len(p) for p in polys])
+    nxt = np.arange(len(p0)) + 1
+    ends = np.cumsum(sizes)
+    nxt[ends - 1] = ends - sizes
+    p1 = p0[nxt]
+    lens = np.linalg.norm(p1 - p0, axis=1)
+    keep = np.flatnonzero(lens >= min_len)
+    keep = keep[np.argsort(-lens[keep])][:limit]
+    return np.hstack([p0[keep], p1[keep]])
 
 
 @dataclass
@@ -617,7 +624,7 @@ def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int 
                 out += _best_by_cover(corners[ok], _coverage(lines, combos[ok], corners[ok]), keep)
     # (2) local: snap each seed's sides to nearby lines (any strength).
     for q in seeds:
-        d = np.roll(q, -1, axis=0) - q
+        d = q[NEXT] - q
         lens = np.linalg.norm(d, axis=1)
         mids = q + d / 2
         per_side = []
@@ -662,7 +669,7 @@ def _candidates(f: _Features, cfg: DetectorConfig) -> F64:
     masks.append(cv2.morphologyEx(cv2.bitwise_not(bright), cv2.MORPH_OPEN, k3, iterations=2))
     # L1 colour distance from the desk, in integer arithmetic (a float norm over the
     # image costs 10 ms here).
-    diff = cv2.absdiff(f.lab, np.full_like(f.lab, np.round(f.desk).astype(np.uint8)))
+    diff = cv2.absdiff(f.lab, (*np.round(f.desk).tolist(), 0.0))
     dist = cv2.transform(diff, np.ones((1, 3), np.float32))
     _, far = cv2.threshold(dist, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     masks.append(cv2.morphologyEx(far, cv2.MORPH_OPEN, k3, iterations=2))
@@ -701,15 +708,15 @@ def _geometry_ok(quads: F64, shape: tuple[int, int], cfg: DetectorConfig) -> NDA
     h, w = shape
     ok = np.all(np.isfinite(quads), axis=(1, 2))
     q = np.where(ok[:, None, None], quads, 0.0)
-    d1 = np.roll(q, -1, axis=1) - q
-    d0 = np.roll(d1, 1, axis=1)  # the side arriving at each corner
+    d1 = q[:, NEXT] - q
+    d0 = d1[:, PREV]  # the side arriving at each corner
     cross = d0[..., 0] * d1[..., 1] - d0[..., 1] * d1[..., 0]
     ok &= np.all(cross > 0, axis=1) | np.all(cross < 0, axis=1)
     a = _areas(q)
     ok &= (a >= cfg.min_area_frac * h * w) & (a <= cfg.max_area_frac * h * w)
     sides = np.linalg.norm(d1, axis=2)
     ok &= sides.min(axis=1) >= cfg.min_side_frac * max(h, w)
-    cos = -np.sum(d0 * d1, axis=2) / (sides * np.roll(sides, 1, axis=1) + 1e-12)
+    cos = -np.sum(d0 * d1, axis=2) / (sides * sides[:, PREV] + 1e-12)
     ok &= np.all(np.abs(cos) <= math.cos(math.radians(cfg.min_angle_deg)), axis=1)
     pair_a, pair_b = sides[:, 0] + sides[:, 2], sides[:, 1] + sides[:, 3]
     ok &= np.maximum(pair_a, pair_b) <= cfg.max_aspect * np.minimum(pair_a, pair_b)
@@ -839,7 +846,7 @@ def _shared_sides(a: Quad, b: Quad, tol: float) -> int:
     band and the body under a rule) line up; a second document does not."""
     na, _ = _lines_of(a)
     nb, cb = _lines_of(b)
-    mids = (a + np.roll(a, -1, axis=0)) / 2
+    mids = (a + a[NEXT]) / 2
     count = 0
     for i in range(4):
         par = np.abs(nb @ na[i]) >= math.cos(math.radians(3.0))
@@ -911,7 +918,7 @@ def _extension_support(outer: _Scored, inner: Quad) -> float:
     quad's outline: around a header band or a text block they are the page's edges; a
     quad stretched over the desk to a plank seam or a grain line has none there."""
     n = outer.samples.shape[1]
-    d = np.roll(outer.quad, -1, axis=0) - outer.quad
+    d = outer.quad[NEXT] - outer.quad
     t = np.linspace(0.1, 0.9, n)
     pts = outer.quad[:, None, :] + t[None, :, None] * d[:, None, :]
     nrm, cst = _lines_of(inner)  # inward normals of a clockwise quad

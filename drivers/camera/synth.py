@@ -49,6 +49,7 @@ class SynthFrame:
     tags: tuple[str, ...] = ()
     codes: tuple[tuple[str, str], ...] = ()  # (format, text) printed in the frame
     seed: int = 0
+    code_quads: tuple[Quad, ...] = field(default=(), repr=False)  # where the codes lie, frame px
 
     @property
     def quad(self) -> Quad | None:
@@ -243,9 +244,9 @@ def _code_image(text: str, fmt: str) -> Image:
 
 
 def _paste_code(
-    img: Image, rng: np.random.Generator, text: str, fmt: str, module_px: float, cx: float, cy: float,
-    angle_deg: float, bar_h_px: float = 0.0,
-) -> None:
+    img: Image, text: str, fmt: str, module_px: float, cx: float, cy: float, angle_deg: float,
+    paper_bgr: tuple[int, int, int], bar_h_px: float = 0.0,
+) -> NDArray[np.float64]:
     """Print a code onto a document image: modules scaled with nearest neighbour,
     rotated about its centre, dark ink multiplied in (quiet zone kept white)."""
     mod = _code_image(text, fmt)
@@ -267,20 +268,28 @@ def _paste_code(
     m[1, 2] += nh / 2 - h / 2
     rot = cv2.warpAffine(big, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=255)
     x0, y0 = int(cx - nw / 2), int(cy - nh / 2)
+    box = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    box = box @ m[:, :2].T + m[:, 2] + [x0, y0]
+    cover = cv2.warpAffine(np.full_like(big, 255), m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=0)
     H, W = img.shape[:2]
     xa, ya, xb, yb = max(0, x0), max(0, y0), min(W, x0 + nw), min(H, y0 + nh)
     if xb <= xa or yb <= ya:
-        return
-    patch = rot[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32) / 255.0
+        return box
+    patch = rot[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32)[..., None] / 255.0
+    alpha = cover[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32)[..., None] / 255.0
     region = img[ya:yb, xa:xb].astype(np.float32)
-    # White quiet zone is printed as paper (keeps the page background), ink multiplies.
-    ink = np.array([40.0, 35.0, 30.0]) / 255.0
-    out = region * (patch[..., None] + (1 - patch[..., None]) * ink[None, None, :])
+    # Printed in a clear area: the label (quiet zone included) covers whatever was there.
+    paper = np.asarray(paper_bgr, np.float32)[None, None, :]
+    ink = np.array([40.0, 35.0, 30.0], np.float32)[None, None, :]
+    label = paper * patch + ink * (1 - patch)
+    out = region * (1 - alpha) + label * alpha
     img[ya:yb, xa:xb] = np.clip(out, 0, 255).astype(np.uint8)
+    return box
 
 
 def _render_a4(
     rng: np.random.Generator, ppm: float, paper: NDArray[np.float64], codes: list[tuple[str, str, float, float]],
+    boxes: list[NDArray[np.float64]],
 ) -> Image:
     w, h = int(round(210 * ppm)), int(round(297 * ppm))
     img = np.empty((h, w, 3), np.uint8)
@@ -326,7 +335,8 @@ def _render_a4(
         size_mm = module_mm * (29 if fmt == "QRCode" else 90)
         cx = rng.uniform(m + size_mm / 2 * ppm, w - m - size_mm / 2 * ppm)
         cy = rng.uniform(h * 0.15, h * 0.85)
-        _paste_code(img, rng, text, fmt, module_mm * ppm, cx, cy, angle, bar_h_px=ppm * rng.uniform(8, 14))
+        boxes.append(_paste_code(img, text, fmt, module_mm * ppm, cx, cy, angle, _bgr(tuple(paper)),
+                                 bar_h_px=ppm * rng.uniform(8, 14)))
     return img
 
 
@@ -373,6 +383,7 @@ def _render_card(rng: np.random.Generator, ppm: float) -> Image:
 
 def _render_strip(
     rng: np.random.Generator, ppm: float, codes: list[tuple[str, str, float, float]],
+    boxes: list[NDArray[np.float64]],
 ) -> Image:
     width_mm = float(rng.choice([58.0, 80.0]))
     length_mm = rng.uniform(120, 260)
@@ -389,7 +400,8 @@ def _render_strip(
     _text_block(img, rng, m, y + lh, w - m, h * 0.75, lh, ink)
     for i, (text, fmt, module_mm, angle) in enumerate(codes):
         cy = h * (0.8 + 0.1 * i)
-        _paste_code(img, rng, text, fmt, module_mm * ppm, w / 2, cy, angle, bar_h_px=ppm * 10)
+        boxes.append(_paste_code(img, text, fmt, module_mm * ppm, w / 2, cy, angle, _bgr((g - 3, g - 1, g)),
+                                 bar_h_px=ppm * 10))
     return img
 
 
@@ -610,6 +622,7 @@ def make_frame(
     if low_contrast:
         tags.append("low_contrast")
     quads: list[Quad] = []
+    code_quads: list[Quad] = []
     printed: list[tuple[str, str]] = []
     n_docs = {"page": 1, "cut": 1, "two_pages": 2, "empty": 0}.get(scene, 1)
     for k in range(n_docs):
@@ -617,20 +630,21 @@ def make_frame(
         paper = _paper_color(rng, desk_lum, low_contrast)
         code_specs: list[tuple[str, str, float, float]] = []
         if codes and k == 0:
-            for text, fmt in codes:
+            for fmt, text in codes:
                 module_mm = rng.uniform(0.35, 0.7) if fmt == "QRCode" else rng.uniform(0.25, 0.45)
                 code_specs.append((text, fmt, module_mm, rng.uniform(0, 360)))
             printed.extend(codes)
+        doc_boxes: list[NDArray[np.float64]] = []
         # Document resolution: ≈ its size in the frame (warping then barely resamples).
         dppm = ppm * rng.uniform(0.9, 1.1)
         if kind == "a4":
-            img = _render_a4(rng, dppm, paper, code_specs)
+            img = _render_a4(rng, dppm, paper, code_specs, doc_boxes)
             mask = np.full(img.shape[:2], 255, np.uint8)
         elif kind == "id1":
             img = _render_card(rng, dppm)
             mask = _rounded_mask(img.shape[0], img.shape[1], CARD_CORNER_RADIUS_MM * dppm)
         else:
-            img = _render_strip(rng, dppm, code_specs)
+            img = _render_strip(rng, dppm, code_specs, doc_boxes)
             mask = np.full(img.shape[:2], 255, np.uint8)
         # Physical size in the frame: the page scale is ppm, not dppm.
         dw = img.shape[1] / dppm * ppm
@@ -648,6 +662,12 @@ def make_frame(
             continue
         _composite(frame, img, mask, quad, rng, drop_shadow=rng.uniform(0, 1.2) * ppm, docmask=docmask)
         quads.append(quad)
+        if doc_boxes:
+            dh_, dw_ = img.shape[:2]
+            src = np.array([[-0.5, -0.5], [dw_ - 0.5, -0.5], [dw_ - 0.5, dh_ - 0.5], [-0.5, dh_ - 0.5]], np.float32)
+            hm = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+            for b in doc_boxes:
+                code_quads.append(cv2.perspectiveTransform(b.reshape(-1, 1, 2), hm).reshape(4, 2))
     if hard and quads and rng.random() < 0.45:
         tags.append("finger")
         for _ in range(int(rng.integers(1, 3))):
@@ -679,7 +699,7 @@ def make_frame(
             frame = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return SynthFrame(
         np.ascontiguousarray(frame), tuple(quads), scene, doc if quads else "", background,
-        tuple(tags), tuple(printed), seed,
+        tuple(tags), tuple(printed), seed, tuple(code_quads),
     )
 
 
@@ -706,6 +726,6 @@ def barcode_frame(seed: int, *, size: tuple[int, int] = FULL_SIZE) -> SynthFrame
     """A page or receipt with one or two small codes (QR, Code 128) at any angle."""
     rng = np.random.default_rng(seed + 7_000_000)
     kinds = [["QRCode"], ["Code128"], ["QRCode", "Code128"]][seed % 3]
-    codes = [(barcode_payload(rng, f), f) for f in kinds]
+    codes = [(f, barcode_payload(rng, f)) for f in kinds]
     doc = "strip" if (seed % 4 == 1 and len(kinds) == 1) else "a4"
     return make_frame(seed + 7_000_000, size=size, scene="page", doc=doc, codes=codes, hard=False)

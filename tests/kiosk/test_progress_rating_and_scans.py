@@ -239,8 +239,8 @@ def test_typed_receipt_without_dashes_is_answered(
 
 
 # -- ratings ---------------------------------------------------------------------------------------------
-def platform_evaluations(platform: Any) -> list[tuple[str, str | None, int]]:
-    with sqlite3.connect(f"file:{Path(platform.data_dir) / 'platform.db'}?mode=ro", uri=True) as conn:
+def platform_evaluations(running: Any) -> list[tuple[str, str | None, int]]:
+    with sqlite3.connect(f"file:{Path(running.data_dir) / 'platform.db'}?mode=ro", uri=True) as conn:
         return [(str(b), c, int(r)) for b, c, r in conn.execute("SELECT body, case_no, rating FROM evaluations")]
 
 
@@ -263,15 +263,15 @@ def test_low_rating_with_reasons_is_queued_through_the_outbox_and_delivered(
     assert again.evaluated  # the platform says so now
 
 
-def deliver_evaluations(outbox: Outbox) -> None:
+def deliver_evaluations(box: Outbox) -> None:
     from offline_queue.sync import SyncWorker
 
-    worker = SyncWorker(outbox)
+    worker = SyncWorker(box)
     try:
         worker.run_once(ignore_timers=True)
     finally:
         worker.stop()
-    assert outbox.status().evaluations_delivered >= 1
+    assert box.status().evaluations_delivered >= 1
 
 
 def test_rating_at_the_receipt_queued_before_the_application_is_delivered(

@@ -30,6 +30,7 @@ from offline_queue.sync import SyncWorker, platform_client
 from tests.fakes import CANARY_ID_NUMBER, sample_identity
 from tests.offline_queue.helpers import CATALOG, make_app, provision
 
+
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Any]:
     from kiosk.refplatform.server import start_in_thread
@@ -137,7 +138,7 @@ def test_progress_by_receipt_shows_status_in_plain_words_due_date_and_history(
     assert case.item_name.zh == "测试事项甲"
     assert case.status_words("zh") == "已收到申请，等待审核"
     assert case.next_step("zh") == "您现在不用做什么，请等待审核。"
-    assert case.due_date is not None and case.due_date >= dt.date.today()
+    assert case.due_date is not None and case.due_date >= dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     assert [h.status for h in case.history] == ["received"]
     assert case.submission_id == receipt.submission_id  # this terminal took it
     assert not case.evaluated and case.tracking_no is None

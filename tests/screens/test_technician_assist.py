@@ -4,12 +4,14 @@ codes are never mistaken for anything else; guessing PINs is limited."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from drivers.health import DeviceState
-from kiosk.config import Config
+from kiosk.config import Config, DeviceConfig
 from kiosk.staff import StaffDirectory
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
@@ -24,6 +26,9 @@ STAFF = {"staff_id": "S001", "name": "王芳"}
 
 @pytest.fixture
 def hall(qtbot, config: Config) -> Iterator[tuple[KioskWindow, TechnicianWiring, str, FakeClock]]:  # type: ignore[no-untyped-def]
+    devices = dict(config.devices)
+    devices["camera"] = DeviceConfig("camera", required=False)  # no camera driver in this hall yet
+    config = replace(config, devices=devices)
     code = StaffDirectory(config.storage_dir).add("S001", "王芳", "135790")
     clock = FakeClock()
     terminal = Terminal(config, clock=clock, start_sync=False)
@@ -136,6 +141,7 @@ def test_the_application_records_who_assisted(hall) -> None:  # type: ignore[no-
     machine.visit.identity = sample_identity()
     machine.visit.item_code = item.code
     machine.visit.commitment_version = "c1"
+    machine.visit.commitment_accepted_at = dt.datetime.now().astimezone()
     machine.visit.delivery = {"method": item.delivery[0].value}
     application = build_application(machine.visit, item, catalog_version=catalog.version,
                                     assemble=lambda pages: b"%PDF-1.4")
