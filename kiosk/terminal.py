@@ -83,6 +83,8 @@ class Terminal:
         self.storage_problem = ""
         self.capture: CaptureSession | None = None
         self.capture_busy = False
+        # Scanned text offered first to these (staff codes); True means "taken".
+        self.scan_hooks: list[Callable[[str], bool]] = []
         self.machine.subscribe(self._visit_changed)
 
     def _visit_changed(self, machine: VisitMachine) -> None:
@@ -309,12 +311,26 @@ class Terminal:
         log.debug("device event %s %s", kind, type(event).__name__)
         if kind == "id_reader":
             self._id_reader_event(event)
+        elif kind == "scanner":
+            self._scanner_event(event)
+
+    def _scanner_event(self, event: object) -> None:
+        """A staff code belongs to staff assistance; everything else to the progress desk
+        (which answers receipts on attract, home and progress and ignores the rest)."""
+        from kiosk.progress import desk_for
+
+        text = getattr(event, "text", None)
+        if isinstance(text, str) and self.scan_hooks and any(hook(text) for hook in self.scan_hooks):
+            return
+        desk_for(self).handle_scan(event)
 
     def _id_reader_event(self, event: object) -> None:
         from drivers.id_reader.device import CardRead, CardReadFailed
 
         if isinstance(event, CardRead):
-            if event.identity.expired_on(self.today()):
+            if self.machine.step is Step.PROGRESS:
+                self.machine.card_read(event.identity)  # an expired card still finds its cases
+            elif event.identity.expired_on(self.today()):
                 self.machine.card_failed("expired")
             else:
                 self.machine.card_read(event.identity)

@@ -10,7 +10,7 @@ simulator, as a resident would; it shoots every screen shown.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.progress import LOW_RATING, ProgressDesk, ProgressResult, RateStatus, desk_for, reason_code
 from kiosk.terminal import Terminal
@@ -18,7 +18,9 @@ from kiosk.visit import InvalidIntent, Step
 from screens.base import Screen, find_intent
 from screens.progress_screen import ProgressScreen
 from screens.rate_screen import RateScreen, ThanksScreen
-from screens.tour import Tour
+
+if TYPE_CHECKING:  # the tour imports the window, which imports these screens
+    from screens.tour import Tour
 
 log = logging.getLogger(__name__)
 

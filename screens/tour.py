@@ -283,9 +283,11 @@ class Tour:
 
 def register_all_verbs(tour: Tour) -> None:
     """The verbs each group of screens brings (imported here: they import Tour)."""
+    from screens.after_screens import register_tour_verbs as after_verbs
     from screens.application_screens import register_tour_verbs as application_verbs
 
     application_verbs(tour)
+    after_verbs(tour)
 
 
 def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[int, int] = PORTRAIT) -> int:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from kiosk.strings import t
 from kiosk.terminal import StatusView, Terminal
 from kiosk.visit import Step, VisitMachine
 from screens import theme
+from screens.after_screens import AFTER_SCREENS
 from screens.application_screens import APPLICATION_SCREENS
 from screens.attract_screen import AttractScreen
 from screens.capture_screen import CaptureScreen
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_CLASSES: tuple[type[Screen], ...] = (
     AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
-    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS,
+    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS, *AFTER_SCREENS,
 )
 
 
@@ -162,6 +164,8 @@ class KioskWindow(QWidget):
         self.elderly_button.clicked.connect(lambda: self.machine.set_elderly(not self.machine.visit.elderly))
         self.help_button.clicked.connect(self.terminal.request_help)
         self.back_button.clicked.connect(self.machine.back)
+        # The hall name gives way first when space is short (elderly text, a narrow panel).
+        self.hall_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.back_button)
         layout.addWidget(self.hall_label, 1)
         layout.addWidget(self.clock_label)
@@ -179,6 +183,9 @@ class KioskWindow(QWidget):
         self.devices_label = make_label("", wrap=False)
         self.queue_label = make_label("", wrap=False)
         self.help_label = make_label("warn", wrap=False)
+        # Several device problems at once must not widen the window past the panel.
+        self.devices_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.setSpacing(24)
         layout.addWidget(self.platform_label)
         layout.addWidget(self.devices_label, 1)
         layout.addWidget(self.help_label)
@@ -217,6 +224,7 @@ class KioskWindow(QWidget):
         self.elderly_button.setText(t("frame.elderly_off" if elderly else "frame.elderly_on", lang))
         self.help_button.setText(t("frame.help", lang))
         self.back_button.setText(t("frame.back", lang))
+        self.clock_label.setVisible(not elderly)  # the attract screen shows the time large
         self.back_button.setVisible(self.machine.step not in (
             Step.ATTRACT, Step.OUT_OF_SERVICE, Step.SUBMITTING, Step.RECEIPT, Step.THANKS, Step.TECHNICIAN,
         ))
@@ -242,7 +250,7 @@ class KioskWindow(QWidget):
             t("status.device_problem", lang, device=t(f"device.{kind}", lang), state=t(f"state.{h.state.value}", lang))
             for kind, h in sorted(status.devices.items()) if h.state not in (DeviceState.READY, DeviceState.BUSY)
         ]
-        self.devices_label.setText("  ".join(problems) if problems else t("status.devices_ok", lang))
+        self.devices_label.setText(" · ".join(problems) if problems else t("status.devices_ok", lang))
         self.queue_label.setText(t("status.queue", lang, n=status.queue_pending) if status.queue_pending else "")
         self.help_label.setText(t("status.help_pending", lang) if status.help_requested else "")
         for label in (self.platform_label,):

@@ -124,18 +124,35 @@ def _locate(gray: Image, max_blobs: int) -> list[_Blob]:
     """Blobs of dense, strong gradients the size of a code. A QR code or a bar code is
     a compact block where nearly every pixel lies on a strong edge; a line of text is a
     thin band with gaps, a photo has softer gradients."""
-    # Fine structure: a Laplacian response at the scale of a module. Inside a code it
-    # fires almost everywhere; a solid word or a rule fires only along its borders.
-    lap = cv2.convertScaleAbs(cv2.Laplacian(gray, cv2.CV_16S, ksize=3))
-    _, strong = cv2.threshold(lap, 40, 255, cv2.THRESH_BINARY)
-    dens = cv2.boxFilter(strong, cv2.CV_8U, (9, 9))
-    _, dense = cv2.threshold(dens, 100, 255, cv2.THRESH_BINARY)
-    dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
+    mag = cv2.addWeighted(cv2.convertScaleAbs(gx), 0.5, cv2.convertScaleAbs(gy), 0.5, 0)
+    # Strong edges (a module against paper steps by 60+ levels even when blurred), then
+    # their density over a window of a few modules: over 43 % inside a code; a word or
+    # a rule is dense only along its borders, and the gaps between text lines break it.
+    _, strong = cv2.threshold(mag, 60, 255, cv2.THRESH_BINARY)
+    dens = cv2.boxFilter(strong, cv2.CV_8U, (15, 15))
+    blobs: list[_Blob] = []
+    # Two density levels: the lower finds blurred or sparse codes, the higher separates a
+    # code from text crowding its quiet zone (together they form one ragged blob).
+    for level in (110, 160):
+        for b in _dense_blobs(dens, level):
+            if all(math.hypot(b.rect[0][0] - o.rect[0][0], b.rect[0][1] - o.rect[0][1]) > 8 for o in blobs):
+                blobs.append(b)
+    blobs.sort(key=lambda b: -b.score)
+    return blobs[:max_blobs]
+
+
+def _dense_blobs(dens: Image, level: int) -> list[_Blob]:
+    _, dense = cv2.threshold(dens, level, 255, cv2.THRESH_BINARY)
+    # A small closing only: a code's quiet zone is 4 modules (QR), a larger one would
+    # weld the code to the text beside it.
+    dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     dense = cv2.morphologyEx(dense, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     # Components, not outer contours: the rule around a certificate is dense too, and
     # its outline would swallow the code inside it.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
-    h, w = gray.shape[:2]
+    h, w = dens.shape[:2]
     blobs = []
     for i in range(1, n):
         x, y, bw, bh, a = (int(v) for v in stats[i])
@@ -154,8 +171,7 @@ def _locate(gray: Image, max_blobs: int) -> list[_Blob]:
         density = float(dens[ys + y, xs + x].mean()) / 255.0
         blobs.append(_Blob(((float(rect[0][0]), float(rect[0][1])), (float(rw), float(rh)), float(rect[2])),
                            density * fill / math.sqrt(elong)))
-    blobs.sort(key=lambda b: -b.score)
-    return blobs[:max_blobs]
+    return blobs
 
 
 def _crop(frame: Image, blob: _Blob, scale: float) -> tuple[Image, NDArray[np.float64]]:

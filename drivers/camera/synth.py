@@ -331,10 +331,17 @@ def _render_a4(
         _text_block(img, rng, m, top, w - m, top + (h - top) * 0.25, lh, ink)
     if rng.random() < 0.6:
         _seal(img, rng, w * rng.uniform(0.55, 0.8), h * rng.uniform(0.7, 0.88), ppm * rng.uniform(18, 22))
+    placed: list[tuple[float, float, float]] = []
     for text, fmt, module_mm, angle in codes:
-        size_mm = module_mm * (29 if fmt == "QRCode" else 90)
-        cx = rng.uniform(m + size_mm / 2 * ppm, w - m - size_mm / 2 * ppm)
-        cy = rng.uniform(h * 0.15, h * 0.85)
+        # Radius of the label (quiet zone included): codes are printed apart.
+        radius = module_mm * ppm * (20 if fmt == "QRCode" else 75)
+        cx = cy = 0.0
+        for _ in range(50):
+            cx = rng.uniform(m + radius, w - m - radius)
+            cy = rng.uniform(h * 0.15, h * 0.85)
+            if all(math.hypot(cx - px, cy - py) > radius + pr for px, py, pr in placed):
+                break
+        placed.append((cx, cy, radius))
         boxes.append(_paste_code(img, text, fmt, module_mm * ppm, cx, cy, angle, _bgr(tuple(paper)),
                                  bar_h_px=ppm * rng.uniform(8, 14)))
     return img
