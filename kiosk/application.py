@@ -10,11 +10,21 @@ from typing import Any
 
 from drivers.id_reader.identity import Identity
 from kiosk.catalog import CatalogItem
-from kiosk.receipt import DeliveryDetails, ReceiptData
+from kiosk.receipt import DeliveryDetails, DeliveryMethod, ReceiptData
 from kiosk.visit import Visit
 from offline_queue.model import NewApplication, NewMaterial
 
 PageAssembler = Callable[[list[bytes]], bytes]  # JPEG pages -> one PDF
+
+
+def delivery_method(value: str) -> DeliveryMethod:
+    """The receipt's method for a stored one; an unknown one prints as pickup, the
+    option every item offers."""
+    if value == "express":
+        return "express"
+    if value == "electronic":
+        return "electronic"
+    return "pickup"
 
 
 def applicant_of(identity: Identity, item: CatalogItem, phone: str | None) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def build_application(
 def receipt_for(
     visit: Visit, item: CatalogItem, *, receipt_no: str, created_at: dt.datetime, hall_name: str, terminal_name: str,
 ) -> ReceiptData:
-    method = visit.delivery.get("method", "pickup")
+    method = delivery_method(visit.delivery.get("method", "pickup"))
     # Empty: the receipt's own sentence for the delivery method.
     next_steps = "容缺材料请在承诺期限内补交，办结后按您选择的方式送达。" if visit.deferred else ""
     return ReceiptData(

@@ -50,8 +50,8 @@ def _target_size(kind: str, quad: NDArray[np.float64]) -> tuple[int, int]:
         w_mm, h_mm = _SIZES_MM[kind]
         return round(w_mm / _MM_PER_INCH * _DPI), round(h_mm / _MM_PER_INCH * _DPI)
     # Strips and other shapes keep their measured aspect, at most an A4's long side.
-    top = np.linalg.norm(quad[1] - quad[0])
-    side = np.linalg.norm(quad[3] - quad[0])
+    top = float(np.linalg.norm(quad[1] - quad[0]))
+    side = float(np.linalg.norm(quad[3] - quad[0]))
     scale = min(1.0, 2339 / max(top, side, 1.0))
     return max(1, round(top * scale)), max(1, round(side * scale))
 
@@ -62,8 +62,8 @@ def rectify(frame: Image, detection: Detection) -> Image:
     width, height = _target_size(detection.kind, quad)
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    page: Image = cv2.warpPerspective(frame, matrix, (width, height), flags=cv2.INTER_AREA)
-    return page
+    page = cv2.warpPerspective(frame, matrix, (width, height), flags=cv2.INTER_AREA)
+    return np.asarray(page, np.uint8)
 
 
 def measure(page: Image) -> tuple[float, float]:
@@ -106,7 +106,7 @@ def read_image(path: Path) -> Image | None:
     if raw.size == 0:
         return None
     frame = cv2.imdecode(raw, cv2.IMREAD_COLOR)
-    return frame if frame is not None and frame.size else None
+    return np.asarray(frame, np.uint8) if frame is not None and frame.size else None
 
 
 class CaptureSession:

@@ -104,7 +104,7 @@ def _line_of(text: str, table: str, key: str | None) -> int | None:
         if start is not None:
             if re.match(r"^\s*\[", raw):
                 break
-            if re.match(r"^\s*" + re.escape(key) + r"\s*=", raw):
+            if key is not None and re.match(r"^\s*" + re.escape(key) + r"\s*=", raw):
                 return i + 1
     return start + 1 if start is not None else None
 

@@ -80,10 +80,11 @@ def _zxing(img: Image, *, downscale: bool = True) -> list[zxingcpp.Barcode]:
         return []
 
 
-def _pyzbar(img: Image) -> list[tuple[str, str]]:
+def _pyzbar(img: Image) -> list[tuple[str, str, NDArray[np.float64]]]:
+    """pyzbar's reads as (format, text, polygon in img pixels)."""
     try:
         from pyzbar import pyzbar
-    except ImportError:  # libzbar0 missing: zxing alone (Makefile installs it)
+    except ImportError:  # libzbar0 missing: zxing alone (the Makefile installs it)
         return []
     symbols = [pyzbar.ZBarSymbol.QRCODE, pyzbar.ZBarSymbol.CODE128, pyzbar.ZBarSymbol.EAN13,
                pyzbar.ZBarSymbol.EAN8, pyzbar.ZBarSymbol.UPCA]
@@ -96,19 +97,74 @@ def _pyzbar(img: Image) -> list[tuple[str, str]]:
             text = r.data.decode("utf-8")
         except UnicodeDecodeError:
             continue
-        out.append((name, text))
+        poly = np.array([[p.x, p.y] for p in r.polygon], np.float64).reshape(-1, 2)
+        out.append((name, text, poly))
     return out
 
 
-def _corners(r: zxingcpp.Barcode, scale: float, offset: tuple[float, float] = (0.0, 0.0),
-             inv: NDArray[np.float64] | None = None) -> tuple[tuple[float, float], ...]:
+def _zx_poly(r: zxingcpp.Barcode) -> NDArray[np.float64]:
     p = r.position
-    pts = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
-                    [p.bottom_right.x, p.bottom_right.y], [p.bottom_left.x, p.bottom_left.y]], np.float64)
+    return np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
+                     [p.bottom_right.x, p.bottom_right.y], [p.bottom_left.x, p.bottom_left.y]], np.float64)
+
+
+def _to_frame(poly: NDArray[np.float64], scale: float, inv: NDArray[np.float64] | None) -> NDArray[np.float64]:
     if inv is not None:
-        pts = pts @ inv[:, :2].T + inv[:, 2]
-    pts = pts / scale + np.array(offset)
-    return tuple((float(x), float(y)) for x, y in pts)
+        poly = poly @ inv[:, :2].T + inv[:, 2]
+    return np.asarray(poly / scale, np.float64)
+
+
+@dataclass
+class _Read:
+    format: str
+    text: str
+    poly: NDArray[np.float64]  # frame pixels
+    reader: str
+    attempt: int  # which image it came from: reads off one image are not independent
+
+
+def _same_place(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+    """Whether two reads lie on one symbol: either's centre inside (or within a tenth of
+    its size of) the other's hull; a 1-D read's polygon may be a thin line."""
+    if len(a) == 0 or len(b) == 0:
+        return False
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    size = max(float(np.ptp(a, axis=0).max()), float(np.ptp(b, axis=0).max()), 1.0)
+    for poly, c in ((a, cb), (b, ca)):
+        if len(poly) >= 3:
+            hull = cv2.convexHull(poly.astype(np.float32))
+            if cv2.pointPolygonTest(hull, (float(c[0]), float(c[1])), True) > -0.1 * size:
+                return True
+    return bool(np.linalg.norm(ca - cb) < 0.25 * size)
+
+
+def _resolve(reads: list[_Read]) -> list[Code]:
+    """One code per symbol. Reads of one symbol that disagree mean a misread: a Code 128
+    checksum is one symbol mod 103, so now and then a damaged scan line passes it (seen
+    on generated frames: a true and a false payload from the same bars). The text read
+    off more independent images wins; a tie reports nothing for that symbol."""
+    groups: list[list[_Read]] = []
+    for r in reads:
+        for g in groups:
+            if any(o.format == r.format and _same_place(o.poly, r.poly) for o in g):
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    out = []
+    for g in groups:
+        votes: dict[str, set[int]] = {}
+        for r in g:
+            votes.setdefault(r.text, set()).add(r.attempt)
+        ranked = sorted(votes.items(), key=lambda kv: -len(kv[1]))
+        if len(ranked) > 1 and len(ranked[0][1]) == len(ranked[1][1]):
+            log.info("barcode-conflict %s: %d readings, none confirmed", g[0].format, len(ranked))
+            continue
+        text = ranked[0][0]
+        first = next(r for r in g if r.text == text)
+        corners = tuple((float(x), float(y)) for x, y in first.poly)
+        out.append(Code(first.format, text, corners, first.reader))
+    return out
 
 
 # -- locating small codes --------------------------------------------------------------------
@@ -205,31 +261,41 @@ class BarcodeDecoder:
         cfg = self.config
         start = self._clock()
         gray = _gray(frame)
-        found: dict[tuple[str, str], Code] = {}
+        reads: list[_Read] = []
         small, scale = _halve_to(gray, cfg.first_pass_long_side)
         for r in _zxing(small):
-            found.setdefault((r.format.name, r.text), Code(r.format.name, r.text, _corners(r, scale)))
+            reads.append(_Read(r.format.name, r.text, _to_frame(_zx_poly(r), scale, None), "zxing", 0))
         loc, lscale = (small, scale) if cfg.locate_long_side == cfg.first_pass_long_side else _halve_to(
             gray, cfg.locate_long_side)
-        taken = [np.array(c.corners) * lscale for c in found.values() if c.corners]
-        for blob in _locate(loc, cfg.max_crops * 2):
+        crops = 0
+        for k, blob in enumerate(_locate(loc, cfg.max_crops * 2), start=1):
             if self._clock() - start > cfg.budget_s:
                 log.debug("barcode budget spent")
                 break
-            if any(cv2.pointPolygonTest(t.astype(np.float32), blob.rect[0], False) >= 0 for t in taken):
-                continue  # already read in the first pass
+            centre = np.array(blob.rect[0]) / lscale
+            if any(_same_place(r.poly, centre[None]) for r in reads):
+                continue  # already read
             crop, inv = _crop(gray, blob, lscale)
-            hits = _zxing(crop, downscale=True)
-            for r in hits:
-                corners = _corners(r, 1.0, (0.0, 0.0), inv)
-                found.setdefault((r.format.name, r.text), Code(r.format.name, r.text, corners))
-                taken.append(np.array(corners) * lscale)
-            if not hits and cfg.use_pyzbar:
-                for name, text in _pyzbar(crop):
-                    found.setdefault((name, text), Code(name, text, (), "pyzbar"))
-            if len(taken) >= cfg.max_crops:
+            crops += 1
+            hits = [_Read(r.format.name, r.text, _to_frame(_zx_poly(r), 1.0, inv), "zxing", k) for r in _zxing(crop)]
+            up = 1.0
+            if not hits and max(crop.shape) < 1200:
+                # Modules of 3 px blurred by the lens: zxing's binariser resolves them
+                # once the crop is upsampled (cubic), which costs little on a crop.
+                up = 2.0
+                crop = cv2.resize(crop, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+                inv = inv @ np.array([[1 / up, 0, 0], [0, 1 / up, 0], [0, 0, 1]])
+                hits = [_Read(r.format.name, r.text, _to_frame(_zx_poly(r), 1.0, inv), "zxing", k)
+                        for r in _zxing(crop, downscale=False)]
+            formats = [h.format for h in hits]
+            # pyzbar where zxing read nothing, and as a second opinion where zxing read
+            # two different texts of one format off this crop.
+            if cfg.use_pyzbar and (not hits or len(formats) > len(set(formats))):
+                hits += [_Read(f, t, _to_frame(p, 1.0, inv), "pyzbar", -k) for f, t, p in _pyzbar(crop)]
+            reads += hits
+            if crops >= cfg.max_crops:
                 break
-        return list(found.values())
+        return _resolve(reads)
 
 
 def decode(frame: Image, config: DecoderConfig | None = None) -> list[Code]:

@@ -407,6 +407,11 @@ def _render_strip(
     _text_block(img, rng, m, y + lh, w - m, h * 0.75, lh, ink)
     for i, (text, fmt, module_mm, angle) in enumerate(codes):
         cy = h * (0.8 + 0.1 * i)
+        # A receipt printer keeps its codes on the paper: narrow the modules to fit.
+        modules = _code_image(text, fmt).shape[1]
+        module_mm = min(module_mm, (width_mm - 4.0) / modules)
+        if fmt == "Code128":
+            angle = float(rng.choice([0.0, 180.0]))
         boxes.append(_paste_code(img, text, fmt, module_mm * ppm, w / 2, cy, angle, _bgr((g - 3, g - 1, g)),
                                  bar_h_px=ppm * 10))
     return img

@@ -55,7 +55,7 @@ class Serial(SerialBase):  # type: ignore[misc]
     def read(self, size: int = 1) -> bytes:
         sim_ = self._need()
         out = bytearray()
-        timeout = self._timeout  # None blocks, 0 returns at once
+        timeout = self.timeout  # None blocks, 0 returns at once
         deadline = None if timeout is None else time.monotonic() + timeout
         while len(out) < size:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())

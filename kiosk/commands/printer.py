@@ -157,6 +157,7 @@ def register(sub: Subparsers, groups: Groups) -> None:
 def _receipt_print(args: argparse.Namespace, config: Config) -> int:
     """Reprint from what the outbox keeps after purging: no unmasked personal data is
     needed (the receipt shows the name masked and never the ID number)."""
+    from kiosk.application import delivery_method
     from kiosk.catalog import load_cached_catalog, sample_catalog
     from kiosk.receipt import ReceiptData, build_receipt
     from offline_queue.errors import OutboxError, UnknownItem
@@ -187,7 +188,7 @@ def _receipt_print(args: argparse.Namespace, config: Config) -> int:
         applicant_name=kept.applicant_name_masked or "",
         created_at=dt.datetime.fromisoformat(kept.created_at).astimezone(),
         time_limit_days=item.time_limit_days if item else 0,
-        delivery_method=kept.delivery_method if kept.delivery_method in ("pickup", "express", "electronic") else "pickup",
+        delivery_method=delivery_method(kept.delivery_method),
     )
     report = print_once(config, build_receipt(data, encoding=cfg.encoding, columns=cfg.columns),
                         url=args.printer, preview=Path(args.out) if args.out else None)
