@@ -70,6 +70,16 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def malloc_trim() -> bool:
+    """Give glibc's free heap pages back to the system (what is left is really held)."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 @dataclass
 class Sample:
     visit: int
@@ -87,6 +97,7 @@ class SoakResult:
     warmup: int = 0
     rss_start_kb: int = 0
     rss_end_kb: int = 0
+    rss_end_trimmed_kb: int = 0
     fds_start: int = 0
     fds_end: int = 0
     fds_max: int = 0
@@ -118,7 +129,8 @@ class SoakResult:
             f"soak: {self.visits} visits in {self.seconds:.0f} s ({self.failures} failed), "
             f"{self.delivered} applications delivered",
             f"  RSS {self.rss_start_kb / 1024:.1f} -> {self.rss_end_kb / 1024:.1f} MB after warm-up of "
-            f"{self.warmup} visits: growth {self.rss_growth_mb:+.1f} MB  [target <= {RSS_LIMIT_MB:.0f} MB]",
+            f"{self.warmup} visits: growth {self.rss_growth_mb:+.1f} MB  [target <= {RSS_LIMIT_MB:.0f} MB]; "
+            f"after malloc_trim at the end {self.rss_end_trimmed_kb / 1024:.1f} MB",
             f"  open fds {self.fds_start} -> {self.fds_end} (max {self.fds_max}); "
             f"threads {self.threads_start} -> {self.threads_end} (max {self.threads_max})  [flat: {self.flat}]",
         ]
@@ -340,6 +352,8 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
         gc.collect()
         tour.pump(50)
         result.rss_end_kb, result.fds_end, result.threads_end = rss_kb(), open_fds(), os_threads()
+        malloc_trim()
+        result.rss_end_trimmed_kb = rss_kb()
         if trace:
             import tracemalloc
 
@@ -392,15 +406,17 @@ def _recover(terminal: Any, tour: Any) -> None:
     machine = terminal.machine
     if machine.step is Step.TECHNICIAN:
         machine.leave_technician()
-    with contextlib.suppress(TimeoutError):
-        tour.wait_step(Step.RECEIPT, Step.REVIEW, Step.ATTRACT, Step.OUT_OF_SERVICE, Step.HOME, Step.CATALOG,
-                       Step.FORM, Step.DELIVERY, Step.MATERIALS, Step.GUIDE, Step.COMMITMENT, Step.IDENTITY,
-                       Step.IDENTIFY, timeout_s=30)
+    with contextlib.suppress(TimeoutError):  # an application being saved finishes first
+        tour.wait_for(lambda: machine.step is not Step.SUBMITTING, 30, "the submission")
     machine.end("soak_recover")
     tour.pump(50)
 
 
 def main(argv: list[str] | None = None) -> int:
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack, for a hung soak
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=int(os.environ.get("KIOSK_SOAK_VISITS", "2000")))
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")

@@ -10,7 +10,8 @@
   technician puts it back, with an alert in the heartbeat.
 * `NightlyJob`: once a night, inside a configured window of local time and never during
   a visit: purge what was delivered, vacuum the outbox, ask the platform about recently
-  delivered applications (GET /v1/submissions/{id}), check the disk.
+  delivered applications (GET /v1/submissions/{id}), check the disk, hand freed heap
+  memory back to the system.
 
 Nothing here imports Qt. Wall-clock time is used only to place the nightly window and to
 stamp alerts; every interval is measured on a monotonic clock, so a clock stepped by a
@@ -75,6 +76,15 @@ class Alert:
 
     def to_json(self) -> dict[str, str]:
         return dataclasses.asdict(self)
+
+
+class _HasAlerts(Protocol):
+    def alerts(self) -> list[Alert]: ...
+
+
+def collect_alerts(*sources: _HasAlerts | None) -> list[Alert]:
+    """Every technician alert of the given sources (supervisor, disk guard, nightly job)."""
+    return [alert for source in sources if source is not None for alert in source.alerts()]
 
 
 def heartbeat_extras(*, help_requested: bool, alerts: Iterable[Alert]) -> dict[str, Any]:
@@ -454,7 +464,7 @@ class MaintenanceWindow:
 
 @dataclass(frozen=True)
 class StepResult:
-    name: str  # disk | purge | vacuum | reconcile
+    name: str  # disk | purge | vacuum | reconcile | memory
     ok: bool
     detail: str = ""
 
@@ -486,6 +496,33 @@ DAY_S = 86_400.0
 
 class _Interrupted(Exception):
     pass
+
+
+def _rss_kib() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _trim_memory() -> StepResult:
+    """Hand glibc's free heap pages back to the system: a process with a dozen threads
+    running for months keeps freed memory in per-thread arenas otherwise, and
+    MemoryHigh/MemoryMax (kiosk.service) count it (reliability.md §2.4)."""
+    import ctypes
+
+    before = _rss_kib()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return StepResult("memory", True, "malloc_trim not available")
+    after = _rss_kib()
+    if before is None or after is None:
+        return StepResult("memory", True, "trimmed")
+    return StepResult("memory", True, f"RSS {before // 1024} -> {after // 1024} MiB")
 
 
 def _default_client(creds: Credentials) -> PlatformClient:
@@ -533,6 +570,7 @@ class NightlyJob:
         self.min_interval_s = min_interval_s
         self._lock = threading.Lock()
         self._running = False
+        self._checking_visits = True
         self._last_mono: float | None = None
         self._alerts: list[Alert] = []
         self.last_report: NightlyReport | None = None
@@ -617,25 +655,27 @@ class NightlyJob:
             background(self._run, done)
         return True
 
-    def run(self) -> NightlyReport:
-        """Run now, whatever the window says (the technician's 'run maintenance now');
-        still stops when a visit begins."""
+    def run(self, *, technician: bool = False) -> NightlyReport:
+        """Run now, whatever the window says. `technician`: asked for on the technician
+        screen, where the session itself counts as a visit; otherwise it stops when a
+        visit begins."""
         with self._lock:
             if self._running:
                 raise RuntimeError("the nightly job is already running")
             self._running = True
         try:
-            return self._run()
+            return self._run(check_visits=not technician)
         finally:
             with self._lock:
                 self._running = False
 
     # -- the work --------------------------------------------------------------------------------
     def _check_visit(self) -> None:
-        if self._visit_active():
+        if self._checking_visits and self._visit_active():
             raise _Interrupted
 
-    def _run(self) -> NightlyReport:
+    def _run(self, *, check_visits: bool = True) -> NightlyReport:
+        self._checking_visits = check_visits
         now = self.clock.now()
         report = NightlyReport(night=self.window.night_of(now).isoformat(), started_at=rfc3339(now))
         log.info("nightly maintenance started")
@@ -652,6 +692,7 @@ class NightlyJob:
                     report.steps.append(StepResult(name, False, type(exc).__name__))
                     log.warning("nightly step %s failed: %s", name, type(exc).__name__)
             report.steps.append(self._disk(report, alerts))
+            report.steps.append(_trim_memory())
             report.completed = True
         except _Interrupted:
             report.interrupted = True

@@ -28,6 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "device.printer": ("打印机", "Printer"),
     "device.scanner": ("扫码器", "Scanner"),
     "device.camera": ("高拍仪", "Document camera"),
+    "device.storage": ("本机存储空间", "Storage space"),
     "state.connecting": ("连接中", "connecting"),
     "state.ready": ("正常", "ready"),
     "state.busy": ("工作中", "busy"),

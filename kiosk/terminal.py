@@ -21,6 +21,7 @@ from kiosk.capture import CaptureSession
 from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
+from kiosk.maintenance import DiskGuard, NightlyJob
 from kiosk.receipt import ReceiptData, build_receipt
 from kiosk.visit import Delays, Step, VisitMachine
 from offline_queue.errors import NotProvisioned, OutboxError, StorageFull
@@ -83,6 +84,12 @@ class Terminal:
         self.storage_problem = ""
         self.capture: CaptureSession | None = None
         self.capture_busy = False
+        config.storage_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.disk_guard = DiskGuard(config.storage_dir, clock=clock)
+        self.nightly = NightlyJob(
+            config.storage_dir, outbox=lambda: self.outbox, visit_active=lambda: self.machine.active,
+            disk=self.disk_guard,
+        )
         # Scanned text offered first to these (staff codes); True means "taken".
         self.scan_hooks: list[Callable[[str], bool]] = []
         self.machine.subscribe(self._visit_changed)
@@ -298,9 +305,17 @@ class Terminal:
         self._publish_status()
 
     def refresh_service_availability(self) -> None:
-        """GUI thread: turn the devices' health into 'in service' or not."""
+        """GUI thread: turn the devices' health and the free disk into 'in service' or
+        not. Only the start screens give way; a visit under way is always finished (the
+        disk guard keeps room for one whole application)."""
         down = self.devices.required_down()
+        if self.storage_problem or not self.disk_guard.admits_new_application():
+            down.append("storage")
         self.machine.set_service_available(not down, ",".join(down))
+
+    def tick(self) -> None:
+        """About once a second from the UI's timer."""
+        self.refresh_service_availability()
 
     def _device_event(self, kind: str, event: object) -> None:
         """Device events arrive on device threads; the Qt layer forwards them here on

@@ -13,6 +13,7 @@ from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.terminal import Terminal
 from screens.ops import QtBackground
+from screens.technician_screens import wire_technician
 from screens.tour import run_tour
 from screens.window import KioskWindow
 
@@ -33,6 +34,7 @@ def run_app(config: Config, *, windowed: bool) -> int:
     background = QtBackground()
     terminal = Terminal(config, background=background)
     window = KioskWindow(terminal)
+    wire_technician(window, add_banner=True)
     if windowed:
         window.resize(1080 // 2, 1920 // 2)
         window.show()

@@ -1083,7 +1083,7 @@ class SystemSection(Section):
                 self.message.setText(self.tr("tech.system.ran", summary=summary))
             self.refresh()
 
-        self.owner.run_in_background(nightly.run, done)
+        self.owner.run_in_background(lambda: nightly.run(technician=True), done)
 
 
 # -- the screen -----------------------------------------------------------------------------------
@@ -1095,6 +1095,7 @@ class TechnicianScreen(Screen):
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
         self.services = TechnicianServices.for_terminal(terminal)
+        self.wiring: object | None = None  # screens.technician_screens.TechnicianWiring, once wired
         self.client_factory: ClientFactory = default_client
         self._bridge = _Bridge()
         self._bridge.device_event.connect(self._device_event, Qt.ConnectionType.QueuedConnection)

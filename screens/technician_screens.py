@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QBoxLayout
 
 from kiosk.maintenance import DeviceSupervisor, DiskGuard, NightlyJob, registry_resetter
@@ -93,9 +92,9 @@ def wire_technician(
     quit: Callable[[], None] | None = None,
 ) -> TechnicianWiring:
     """Wire technician mode and staff assistance into a window that has
-    TECHNICIAN_SCREENS. `add_banner` puts the assisted-visit banner under the top bar;
-    `listen_to_scanner` sends scanned codes to `StaffAssist.handle_scan` itself (until
-    the terminal's scan dispatch calls it)."""
+    TECHNICIAN_SCREENS. `add_banner` puts the assisted-visit banner under the top bar.
+    Scanned codes reach `StaffAssist.handle_scan` through `terminal.scan_hooks` (offered
+    every scan first); `listen_to_scanner` is for a terminal without that list."""
     screen = window.screens.get(Step.TECHNICIAN)
     if not isinstance(screen, TechnicianScreen):
         raise RuntimeError("the window has no technician screen: pass extra_screens=TECHNICIAN_SCREENS")
@@ -142,7 +141,11 @@ def wire_technician(
         banner.hide()
 
     wiring = TechnicianWiring(screen, services, detector, pin, assist, banner, sign_in)
-    if listen_to_scanner:
+    hooks = getattr(terminal, "scan_hooks", None)
+    if isinstance(hooks, list):
+        # The terminal offers every scanned text to these before anything else.
+        hooks.append(assist.handle_scan)
+    elif listen_to_scanner:
         bridge = _ScanBridge()
         bridge.scanned.connect(lambda kind, event: _scan(assist, kind, event), Qt.ConnectionType.QueuedConnection)
         terminal.devices.on_event(bridge.scanned.emit)
@@ -154,7 +157,7 @@ def wire_technician(
         timer.timeout.connect(lambda: job.tick(terminal.background))
         timer.start()
         wiring.nightly_timer = timer
-    screen.wiring = wiring  # type: ignore[attr-defined]
+    screen.wiring = wiring
     return wiring
 
 
@@ -183,6 +186,8 @@ def wiring_of(window: KioskWindow) -> TechnicianWiring:
 
 def _long_press(tour: Tour, wiring: TechnicianWiring) -> None:
     """Press the top-left corner as a finger would and hold it until the pad opens."""
+    from PySide6.QtTest import QTest
+
     window = tour.window
     spot = QPoint(24, 24)
     target = window.childAt(spot) or window

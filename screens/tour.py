@@ -285,9 +285,17 @@ def register_all_verbs(tour: Tour) -> None:
     """The verbs each group of screens brings (imported here: they import Tour)."""
     from screens.after_screens import register_tour_verbs as after_verbs
     from screens.application_screens import register_tour_verbs as application_verbs
+    from screens.technician_screens import register_tour_verbs as technician_verbs
 
     application_verbs(tour)
     after_verbs(tour)
+    technician_verbs(tour)
+
+
+def _wire(window: KioskWindow) -> None:
+    from screens.technician_screens import wire_technician as wire
+
+    wire(window, add_banner=True)
 
 
 def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[int, int] = PORTRAIT) -> int:
@@ -304,6 +312,7 @@ def run_tour(config: Config, scenario_path: Path, out_dir: Path, *, size: tuple[
     background = QtBackground()
     terminal = Terminal(config, clock=clock, background=background)
     window = KioskWindow(terminal)
+    _wire(window)
     window.resize(*size)
     window.show()
     terminal.start()

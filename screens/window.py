@@ -36,6 +36,7 @@ from screens.attract_screen import AttractScreen
 from screens.capture_screen import CaptureScreen
 from screens.base import Screen, make_button, make_label
 from screens.home_screen import HomeScreen
+from screens.technician_screens import TECHNICIAN_SCREENS
 from screens.identify_screen import IdentifyScreen, IdentityScreen
 from screens.materials_screen import MaterialsScreen
 from screens.out_of_service_screen import OutOfServiceScreen
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_CLASSES: tuple[type[Screen], ...] = (
     AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
-    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS, *AFTER_SCREENS,
+    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS, *AFTER_SCREENS, *TECHNICIAN_SCREENS,
 )
 
 
@@ -262,6 +263,7 @@ class KioskWindow(QWidget):
         self._render_status(self.terminal.status)
 
     def _tick(self) -> None:
+        self.terminal.tick()
         self.machine.tick()
         self.clock_label.setText(self._now_text())
         if self.machine.idle_warning:

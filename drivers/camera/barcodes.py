@@ -36,7 +36,7 @@ Image = NDArray[np.uint8]
 
 _Z = zxingcpp.BarcodeFormat
 ZXING_FORMATS = (
-    _Z.QRCode | _Z.MicroQRCode | _Z.DataMatrix | _Z.PDF417 | _Z.Aztec | _Z.Code128 | _Z.EAN13 | _Z.EAN8 | _Z.UPCA
+    _Z.QRCode, _Z.MicroQRCode, _Z.DataMatrix, _Z.PDF417, _Z.Aztec, _Z.Code128, _Z.EAN13, _Z.EAN8, _Z.UPCA,
 )
 # pyzbar's names for the same symbologies, mapped onto zxing-cpp's (INTERFACES.md §3
 # shows "QRCode").
@@ -63,18 +63,20 @@ class DecoderConfig:
 def _halve_to(img: Image, long_side: int) -> tuple[Image, float]:
     scale = 1.0
     while max(img.shape[:2]) > long_side:
-        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        img = np.asarray(cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA),
+                         dtype=np.uint8)
         scale /= 2.0
     return img, scale
 
 
 def _gray(img: Image) -> Image:
-    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return img if img.ndim == 2 else np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
 
 
 def _zxing(img: Image, *, downscale: bool = True) -> list[zxingcpp.Barcode]:
     try:
-        return [r for r in zxingcpp.read_barcodes(img, formats=ZXING_FORMATS, try_rotate=True,
+        # A tuple of formats: zxing-cpp 3 deprecates OR-ing them (its stub still says BarcodeFormats).
+        return [r for r in zxingcpp.read_barcodes(img, formats=ZXING_FORMATS, try_rotate=True,  # type: ignore[arg-type]
                                                    try_downscale=downscale, try_invert=False) if r.valid]
     except (ValueError, RuntimeError):  # zxing rejects degenerate images
         return []
@@ -187,7 +189,7 @@ def _locate(gray: Image, max_blobs: int) -> list[_Blob]:
     # their density over a window of a few modules: over 43 % inside a code; a word or
     # a rule is dense only along its borders, and the gaps between text lines break it.
     _, strong = cv2.threshold(mag, 60, 255, cv2.THRESH_BINARY)
-    dens = cv2.boxFilter(strong, cv2.CV_8U, (15, 15))
+    dens = np.asarray(cv2.boxFilter(strong, cv2.CV_8U, (15, 15)), dtype=np.uint8)
     blobs: list[_Blob] = []
     # Two density levels: the lower finds blurred or sparse codes, the higher separates a
     # code from text crowding its quiet zone (together they form one ragged blob).
@@ -244,7 +246,7 @@ def _crop(frame: Image, blob: _Blob, scale: float) -> tuple[Image, NDArray[np.fl
     m[1, 2] += out_h / 2 - cy
     crop = cv2.warpAffine(frame, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inv = cv2.invertAffineTransform(m)
-    return crop, np.asarray(inv, np.float64)
+    return np.asarray(crop, dtype=np.uint8), np.asarray(inv, np.float64)
 
 
 # -- the decoder -----------------------------------------------------------------------------
@@ -283,7 +285,7 @@ class BarcodeDecoder:
                 # Modules of 3 px blurred by the lens: zxing's binariser resolves them
                 # once the crop is upsampled (cubic), which costs little on a crop.
                 up = 2.0
-                crop = cv2.resize(crop, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+                crop = np.asarray(cv2.resize(crop, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
                 inv = inv @ np.array([[1 / up, 0, 0], [0, 1 / up, 0], [0, 0, 1]])
                 hits = [_Read(r.format.name, r.text, _to_frame(_zx_poly(r), 1.0, inv), "zxing", k)
                         for r in _zxing(crop, downscale=False)]

@@ -80,7 +80,8 @@ def iou(a: Quad, b: Quad) -> float:
         return _raster_iou(qa, qb)
     inter, _ = cv2.intersectConvexConvex(qa, qb)
     union = area(qa.astype(np.float64)) + area(qb.astype(np.float64)) - float(inter)
-    return float(inter) / union if union > 0 else 0.0
+    # float32 corners: clamp the rounding that can put identical quads a hair over 1.
+    return min(1.0, float(inter) / union) if union > 0 else 0.0
 
 
 def _raster_iou(qa: NDArray[np.float32], qb: NDArray[np.float32]) -> float:

@@ -30,7 +30,7 @@ frame), `two_pages`, `too_dark` (lens covered or sensor not started).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import cv2
@@ -69,8 +69,10 @@ class DetectorConfig:
     min_side_support: float = 0.30  # every side shows itself somewhat (a finger hides < 70 %)
     min_straight: float = 0.55  # mean share of edge samples on the fitted line
     min_side_straight: float = 0.25
-    dark_mean: float = 22.0  # mean lightness (0-255) below this and flat: black frame
-    dark_std: float = 10.0
+    dark_mean: float = 12.0  # mean 8-bit Lab lightness below this and flat: black frame (a black
+    # camera base under room light stays above 20)
+    dark_std: float = 6.0
+    upright_by_text: bool = True  # order the corners by the print's direction when it tells
     two_pages_area_ratio: float = 0.25
     min_unlike_rest: float = 0.29  # colour histogram distance, inside vs rest of frame
     refine_full: bool = True
@@ -86,6 +88,11 @@ class Detection:
     @property
     def found(self) -> bool:
         return self.quad is not None
+
+
+def _u8(a: object) -> Image:
+    """An OpenCV result typed as the uint8 image it is (no copy)."""
+    return np.asarray(a, dtype=np.uint8)
 
 
 # -- features ------------------------------------------------------------------------------
@@ -113,21 +120,20 @@ class _Features:
 
 
 def _features(frame: Image, long_side: int) -> _Features:
-    h, w = frame.shape[:2]
+    w = frame.shape[1]
     # Halve with INTER_AREA until the long side fits: OpenCV averages 2×2 blocks on a
     # fast path (13 MP to 1052×780 in 2 ms; one fractional INTER_AREA step takes 12).
     small = frame
     while max(small.shape[:2]) > long_side:
-        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        small = _u8(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA))
     scale = small.shape[1] / w
-    lab = cv2.LUT(cv2.cvtColor(small, cv2.COLOR_BGR2Lab), _LAB_LUT)
-    lab = cv2.GaussianBlur(lab, (0, 0), 1.0)
-    chans = cv2.split(lab)
+    lab = _u8(cv2.GaussianBlur(cv2.LUT(cv2.cvtColor(small, cv2.COLOR_BGR2Lab), _LAB_LUT), (0, 0), 1.0))
+    chans = [_u8(c) for c in cv2.split(lab)]
     # Thresholds low enough for a 10-level step of white paper on a white desk (Sobel
     # ≈ 25 after the blur) and above the noise left after averaging k² pixels (≈ 3).
-    edges = cv2.Canny(chans[0], 12, 30, L2gradient=True)
-    edges |= cv2.Canny(chans[1], 12, 30, L2gradient=True)
-    edges |= cv2.Canny(chans[2], 12, 30, L2gradient=True)
+    edges = _u8(cv2.Canny(chans[0], 12, 30, L2gradient=True))
+    edges |= _u8(cv2.Canny(chans[1], 12, 30, L2gradient=True))
+    edges |= _u8(cv2.Canny(chans[2], 12, 30, L2gradient=True))
     half = cv2.resize(lab, (lab.shape[1] // 2, lab.shape[0] // 2), interpolation=cv2.INTER_NEAREST)
     bins = ((half[..., 0].astype(np.int64) >> 4) << 6) | ((half[..., 1].astype(np.int64) >> 5) << 3) | (
         half[..., 2].astype(np.int64) >> 5)
@@ -147,8 +153,8 @@ def _sample(img: NDArray[np.generic], pts: NDArray[np.floating]) -> F32:
     rows = -(-k // cols)
     grid = np.zeros((rows * cols, 2), np.float32)
     grid[:k] = flat
-    grid = grid.reshape(rows, cols, 2)
-    out = cv2.remap(img, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    grid3 = grid.reshape(rows, cols, 2)
+    out = cv2.remap(np.asarray(img), grid3[..., 0], grid3[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     arr = np.asarray(out, dtype=np.float32).reshape(rows * cols, -1)[:k]
     return arr.reshape((*shape, arr.shape[-1]))
 
@@ -457,7 +463,7 @@ def _region_contours(mask: Image, min_area: float) -> list[NDArray[np.int32]]:
     if hier is None:
         return []
     top = np.flatnonzero(hier[0][:, 3] < 0)
-    return [contours[i] for i in top if cv2.contourArea(contours[i]) >= min_area]
+    return [np.asarray(contours[int(i)], np.int32) for i in top if cv2.contourArea(contours[int(i)]) >= min_area]
 
 
 def _segments(edges: Image, min_len: float, limit: int = 300) -> F64:
@@ -630,10 +636,14 @@ def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int 
         per_side = []
         for s_ in range(4):
             u = d[s_] / (lens[s_] + 1e-12)
-            near = np.abs(lines.dirs @ u) >= math.cos(math.radians(12))
+            # Along this side, or along the opposite one: a finger notching a corner
+            # tilts the seed's side, but a page's opposite sides stay near parallel.
+            u_opp = d[(s_ + 2) % 4] / (lens[(s_ + 2) % 4] + 1e-12)
+            cos12 = math.cos(math.radians(12))
+            near = (np.abs(lines.dirs @ u) >= cos12) | (np.abs(lines.dirs @ u_opp) >= cos12)
             dist = np.abs(lines.nrm @ mids[s_] + lines.cst)
-            near &= dist <= 0.15 * lens[s_] + 3
-            idx = np.flatnonzero(near)[:4]
+            near &= dist <= 0.2 * lens[s_] + 3
+            idx = np.flatnonzero(near)[:5]
             if not len(idx):
                 break
             per_side.append(idx)
@@ -655,13 +665,22 @@ def _desk_color(lab: Image) -> F64:
     return np.asarray(np.median(ring, axis=0), dtype=np.float64)
 
 
+def _distinct(quads: F64, tol: float) -> list[Quad]:
+    """Quads no two of which have all corners within `tol` (the same outline found by
+    several masks)."""
+    out: list[Quad] = []
+    for q in quads:
+        if all(np.max(np.min(np.linalg.norm(q[:, None, :] - o[None, :, :], axis=2), axis=1)) > tol for o in out):
+            out.append(q)
+    return out
+
+
 def _candidates(f: _Features, cfg: DetectorConfig) -> F64:
     h, w = f.shape
     min_area = cfg.min_area_frac * h * w
     k3 = np.ones((3, 3), np.uint8)
     masks = [
         cv2.bitwise_not(cv2.dilate(f.edges, k3)),  # (a) regions between edges
-        cv2.bitwise_not(cv2.dilate(f.edges, k3, iterations=2)),
     ]
     # (b) lightness, both polarities, and distance from the desk colour.
     _, bright = cv2.threshold(f.light, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -669,18 +688,21 @@ def _candidates(f: _Features, cfg: DetectorConfig) -> F64:
     masks.append(cv2.morphologyEx(cv2.bitwise_not(bright), cv2.MORPH_OPEN, k3, iterations=2))
     # L1 colour distance from the desk, in integer arithmetic (a float norm over the
     # image costs 10 ms here).
-    diff = cv2.absdiff(f.lab, (*np.round(f.desk).tolist(), 0.0))
+    diff = cv2.absdiff(f.lab, np.append(np.round(f.desk), 0.0).astype(np.float64))  # a scalar: 4 doubles
     dist = cv2.transform(diff, np.ones((1, 3), np.float32))
     _, far = cv2.threshold(dist, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     masks.append(cv2.morphologyEx(far, cv2.MORPH_OPEN, k3, iterations=2))
     quads: list[Quad] = []
     for mask in masks:
-        for c in _region_contours(mask, min_area * 0.5):
+        for c in _region_contours(_u8(mask), min_area * 0.5):
             quads += [clockwise(q) for q in _hull_quads(c)]
     seeds = []
     if quads:
         arr = np.array(quads)
-        seeds = list(arr[_geometry_ok(arr, f.shape, cfg)])
+        # Seeds may be rough (a finger notches a region, its hull quad leans): only
+        # the snapping to lines below makes them pages, so a looser check.
+        loose = replace(cfg, min_angle_deg=40.0, max_aspect=cfg.max_aspect * 1.5)
+        seeds = _distinct(arr[_geometry_ok(arr, f.shape, loose)], 0.01 * max(h, w))
     quads += _line_quads(f, cfg, seeds)  # (c) quads on edge lines
     return np.array(quads, dtype=np.float64).reshape(-1, 4, 2)
 
@@ -836,8 +858,11 @@ def order_corners(q: Quad, kind: str | None = None) -> Quad:
         cands = [0, 2]
     else:
         cands = [1, 3]
-    ys = [float(q[i, 1] + q[(i + 1) % 4, 1]) for i in cands]
-    top = cands[int(np.argmin(ys))]
+    # The higher side; between two equally high (a page lying exactly sideways) the
+    # left one, so the order never depends on where the input started.
+    span = float(np.ptp(q[:, 1])) + float(np.ptp(q[:, 0])) + 1e-9
+    key = [(round(float(q[i, 1] + q[(i + 1) % 4, 1]) / span, 6), float(q[i, 0] + q[(i + 1) % 4, 0])) for i in cands]
+    top = cands[min(range(len(cands)), key=lambda k: key[k])]
     return np.asarray(np.roll(q, -top, axis=0), dtype=np.float64)
 
 
@@ -873,6 +898,43 @@ def _unlike_rest(f: _Features, q: Quad) -> float:
     return math.sqrt(max(0.0, 1.0 - bc))
 
 
+def _continued_sides(lab: Image, q: Quad, n: int = 12) -> NDArray[np.bool_]:
+    """Per side: whether both neighbouring sides carry on past its ends, as a page's
+    edges do beyond a rule printed across it when the page runs off the frame. At a
+    true corner the neighbours stop: desk (or a finger) lies beyond. Carrying on means a
+    step lying on the side's own line (wood grain steps too, but not on that line), or
+    leaving the frame at once."""
+    h, w = lab.shape[:2]
+    d = q[NEXT] - q
+    length = np.linalg.norm(d, axis=1)
+    u = d / (length[:, None] + 1e-12)
+    normals = np.stack([u[:, 1], -u[:, 0]], axis=1)
+    t = np.linspace(0.04, 0.2, n)
+    # Side i runs from corner i to corner i+1: beyond its end and behind its start.
+    fwd = q[NEXT][:, None, :] + (t[None, :, None] * length[:, None, None]) * u[:, None, :]
+    back = q[:, None, :] - (t[None, :, None] * length[:, None, None]) * u[:, None, :]
+    pts = np.concatenate([fwd, back], axis=1)  # (4, 2n, 2)
+    coords = pts[:, :, None, :] + _PROFILE[None, None, :, None] * normals[:, None, None, :]
+    prof = _sample(lab, coords)  # (4, 2n, 11, 3)
+    step = np.minimum(np.linalg.norm(prof[..., _I_OUT3, :] - prof[..., _I_IN3, :], axis=-1),
+                      np.linalg.norm(prof[..., _I_OUT7, :] - prof[..., _I_IN7, :], axis=-1))
+    der = np.linalg.norm(prof[..., 3:10, :] - prof[..., 1:8, :], axis=-1)  # offsets -3..3
+    on_line = np.abs(np.argmax(der, axis=-1) - 3) <= 1
+    inside = (pts[..., 0] >= 0) & (pts[..., 0] <= w - 1) & (pts[..., 1] >= 0) & (pts[..., 1] <= h - 1)
+    ok = (step >= 6.0) & on_line & inside
+
+    def goes_on(sel: slice) -> NDArray[np.bool_]:
+        seen = inside[:, sel].sum(axis=1)
+        return np.asarray((seen < 3) | (ok[:, sel].sum(axis=1) >= 0.6 * np.maximum(seen, 1)))
+
+    past_end, before_start = goes_on(slice(0, n)), goes_on(slice(n, 2 * n))
+    in_frame_end = inside[:, :n].sum(axis=1) >= 3
+    in_frame_start = inside[:, n:].sum(axis=1) >= 3
+    # Side j is crossed when side j-1 goes on past corner j and side j+1 behind corner
+    # j+1, one of them visibly.
+    return np.asarray(past_end[PREV] & before_start[NEXT] & (in_frame_end[PREV] | in_frame_start[NEXT]))
+
+
 def _grow(q: Quad, d: float) -> Quad:
     """The clockwise quad with every side moved outward by d."""
     nrm, cst = _lines_of(q)  # inward normals
@@ -901,8 +963,8 @@ def _extra_is_not_desk(f: _Features, outer: Quad, inner: Quad) -> bool:
     cv2.fillPoly(m_out, [np.round(outer - off).astype(np.int32)], 255)
     cv2.fillPoly(m_in, [np.round(inner - off).astype(np.int32)], 255)
     k = np.ones((5, 5), np.uint8)
-    extra = cv2.erode(m_out, k) & ~cv2.dilate(m_in, k)
-    ring = cv2.dilate(m_out, k, iterations=2) & ~cv2.dilate(m_out, k)
+    extra = _u8(cv2.erode(m_out, k)) & ~_u8(cv2.dilate(m_in, k))
+    ring = _u8(cv2.dilate(m_out, k, iterations=2)) & ~_u8(cv2.dilate(m_out, k))
     if np.count_nonzero(extra) < 20 or np.count_nonzero(ring) < 20:
         return False
     roi = f.lab[y0:y1, x0:x1]
@@ -988,7 +1050,7 @@ class PageDetector:
     def detect(self, frame: Image) -> Detection:
         cfg = self.config
         if frame.ndim == 2:
-            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            frame = _u8(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
         f = _features(frame, cfg.work_long_side)
         mean, std = cv2.meanStdDev(f.light)
         if float(mean[0, 0]) < cfg.dark_mean and float(std[0, 0]) < cfg.dark_std:
@@ -1013,10 +1075,14 @@ class PageDetector:
             rq = rq[_geometry_ok(rq, f.shape, cfg)]
         final = picked + _score(f, rq, cfg)
         valid = [s for s in final if s.valid(cfg)]
+        # A side the page's edges run past is a rule across the page, not its edge: the
+        # page goes on, off the frame when nothing else closes it.
+        crossed = [s for s in valid if _continued_sides(f.lab, s.quad).any()]
+        valid = [s for s in valid if all(s is not c for c in crossed)]
         good = [s for s in valid if s.inside]
         best = _outermost(f, good, cfg.min_unlike_rest) if good else None
         if best is None:
-            return Detection(None, PAGE_CUT if any(not s.inside for s in valid) else NO_PAGE)
+            return Detection(None, PAGE_CUT if crossed or any(not s.inside for s in valid) else NO_PAGE)
         grown = _grow(best.quad, 0.01 * max(f.shape))
         others = [s for s in good if iou(s.quad, grown) == 0.0
                   and _shared_sides(s.quad, best.quad, 0.015 * max(f.shape)) < 2
@@ -1031,7 +1097,39 @@ class PageDetector:
             if r is not None and _geometry_ok(r[None] * f.scale, f.shape, cfg)[0]:
                 q_full = r
         kind = classify(q_full)
-        return Detection(order_corners(q_full, kind), OK, best.score, kind)
+        ordered = order_corners(q_full, kind)
+        if cfg.upright_by_text and kind != "id1":
+            ordered = _upright(f.small, ordered * f.scale) / f.scale
+        return Detection(ordered, OK, best.score, kind)
+
+
+def _upright(small: Image, q: Quad) -> Quad:
+    """`q` (clockwise, page upright by shape) reordered so its print reads upright,
+    judged on a 320 px flattened copy of the working image (about a millisecond)."""
+    from drivers.camera.orientation import rotate_quad, text_rotation
+
+    s = side_lengths(q)
+    w, h = (s[0] + s[2]) / 2, (s[1] + s[3]) / 2
+    k = 320.0 / max(w, h, 1.0)
+    ow, oh = max(16, int(w * k)), max(16, int(h * k))
+    dst = np.array([[0, 0], [ow, 0], [ow, oh], [0, oh]], np.float32)
+    m = cv2.getPerspectiveTransform(q.astype(np.float32), dst)
+    flat = cv2.warpPerspective(small, m, (ow, oh), flags=cv2.INTER_AREA)
+    turn = text_rotation(np.asarray(flat, dtype=np.uint8))
+    return rotate_quad(q, turn) if turn else q
+
+
+def warm_up(detector: PageDetector, shape: tuple[int, ...]) -> None:
+    """Run the detector once on a drawn page of `shape`: the first call in a process
+    pays for allocator growth, OpenCV's thread pool and NumPy's first uses (≈ 100 ms),
+    which a command line timing each image should not report as detection time."""
+    h, w = int(shape[0]), int(shape[1])
+    img = np.full((h, w, 3), 70, np.uint8)
+    cv2.rectangle(img, (w // 4, h // 5), (3 * w // 4, 4 * h // 5), (235, 235, 235), -1)
+    for k in range(8):
+        y = h // 4 + k * h // 14
+        cv2.line(img, (w // 3, y), (2 * w // 3, y), (30, 30, 30), max(1, h // 200))
+    detector.detect(img)
 
 
 def detect_page(frame: Image, config: DetectorConfig | None = None) -> Detection:

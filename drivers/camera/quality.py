@@ -64,7 +64,7 @@ def page_probe(frame: Image, quad: Quad, long_side: int = _PROBE_LONG_SIDE) -> I
     h = float(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])))
     # Shrink to the probe size, never enlarge.
     k = min(1.0, long_side / max(w, h, 1.0))
-    ow, oh = max(8, int(round(w * k))), max(8, int(round(h * k)))
+    ow, oh = max(8, round(w * k)), max(8, round(h * k))
     dst = np.array([[0, 0], [ow - 1, 0], [ow - 1, oh - 1], [0, oh - 1]], np.float32)
     m = cv2.getPerspectiveTransform(q, dst)
     return np.asarray(cv2.warpPerspective(frame, m, (ow, oh), flags=cv2.INTER_AREA), dtype=np.uint8)
@@ -111,7 +111,7 @@ def measure(frame: Image, quad: Quad, config: QualityConfig | None = None) -> Qu
     blur = edge_blur_px(frame, quad) * _REF_LONG_SIDE / max(frame.shape[:2])
     probe = page_probe(frame, quad)
     if probe.ndim == 2:
-        probe = cv2.cvtColor(probe, cv2.COLOR_GRAY2BGR)
+        probe = np.asarray(cv2.cvtColor(probe, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
     # Trim the rim: the page edge and the desk beyond it are not the page.
     hh, ww = probe.shape[:2]
     m = max(2, int(0.04 * min(hh, ww)))

@@ -66,8 +66,8 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> NDArray[np.float32]:
     """Zero-mean, unit-ish smooth noise: random cells upsampled bicubically."""
     h, w = shape
-    ch = max(2, int(round(cells * h / max(h, w))))
-    cw = max(2, int(round(cells * w / max(h, w))))
+    ch = max(2, round(cells * h / max(h, w)))
+    cw = max(2, round(cells * w / max(h, w)))
     small = rng.standard_normal((ch, cw)).astype(np.float32)
     return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.float32)
 
@@ -89,6 +89,14 @@ def _add_noise(img: Image, rng: np.random.Generator, sigma: float) -> Image:
     return np.asarray(cv2.subtract(out, np.full(3, 32.0)), dtype=np.uint8)
 
 
+def _u8(a: object) -> Image:
+    return np.asarray(a, dtype=np.uint8)
+
+
+def _pt(p: NDArray[np.floating]) -> tuple[int, int]:
+    return (int(p[0]), int(p[1]))
+
+
 def _bgr(v: tuple[float, float, float]) -> tuple[int, int, int]:
     return (int(np.clip(v[0], 0, 255)), int(np.clip(v[1], 0, 255)), int(np.clip(v[2], 0, 255)))
 
@@ -103,7 +111,7 @@ def _background(rng: np.random.Generator, kind: str, w: int, h: int, ppm: float)
         base = np.array([_u(rng, 25, 60)] * 3) + rng.normal(0, 4, 3)
         field_ = base[None, None, :] + 6.0 * _smooth_noise(rng, (lh, lw), 6)[..., None]
         img = np.clip(field_, 0, 255).astype(np.uint8)
-        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        img = _u8(cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR))
         if rng.random() < 0.5:
             # Printed A4/A3 guide marks on the camera base: L-shaped corner marks.
             c = _bgr(tuple(base + _u(rng, 40, 90)))
@@ -129,18 +137,18 @@ def _background(rng: np.random.Generator, kind: str, w: int, h: int, ppm: float)
         plank = _u(rng, 0.25, 0.5) * lw
         seams = (np.mod(u + _u(rng, 0, plank), plank) < 1.2).astype(np.float32)
         img_f *= (1.0 - 0.35 * seams)[..., None]
-        img = cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+        img = _u8(cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR))
     elif kind == "light_gray":
         g = _u(rng, 150, 200)
         base = np.array([g, g, g]) + rng.normal(0, 5, 3)
         field_ = base[None, None, :] + 5.0 * _smooth_noise(rng, (lh, lw), 8)[..., None]
-        img = cv2.resize(np.clip(field_, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+        img = _u8(cv2.resize(np.clip(field_, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR))
     elif kind == "white_desk":
         # Low contrast: a white-ish laminate only 8-30 levels darker than the paper.
         g = _u(rng, 200, 228)
         base = np.array([g - _u(rng, 0, 8), g - _u(rng, 0, 4), g]) + rng.normal(0, 2, 3)
         field_ = base[None, None, :] + 3.0 * _smooth_noise(rng, (lh, lw), 10)[..., None]
-        img = cv2.resize(np.clip(field_, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+        img = _u8(cv2.resize(np.clip(field_, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR))
     elif kind == "textured":
         g = _u(rng, 70, 170)
         base = np.array([g, g * _u(rng, 0.9, 1.1), g * _u(rng, 0.9, 1.15)])
@@ -150,7 +158,7 @@ def _background(rng: np.random.Generator, kind: str, w: int, h: int, ppm: float)
             + 8.0 * _smooth_noise(rng, (lh, lw), 8)
         )
         img_f = base[None, None, :] + n[..., None]
-        img = cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+        img = _u8(cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_CUBIC))
     elif kind == "cutting_mat":
         base = np.array([_u(rng, 60, 90), _u(rng, 100, 130), _u(rng, 40, 70)])
         img = np.empty((h, w, 3), np.uint8)
@@ -175,7 +183,7 @@ def _background(rng: np.random.Generator, kind: str, w: int, h: int, ppm: float)
         yy, xx = np.mgrid[0:lh, 0:lw].astype(np.float32)
         weave = np.sin((xx + yy) * 1.3) * np.sin((xx - yy) * 1.3)
         img_f = base[None, None, :] * (1.0 + 0.08 * weave + 0.06 * _smooth_noise(rng, (lh, lw), 6))[..., None]
-        img = cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+        img = _u8(cv2.resize(np.clip(img_f, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR))
     lum = float(np.mean(cv2.cvtColor(cv2.resize(img, (64, 48)), cv2.COLOR_BGR2GRAY)))
     return np.ascontiguousarray(img), lum
 
@@ -184,11 +192,8 @@ def _background(rng: np.random.Generator, kind: str, w: int, h: int, ppm: float)
 
 
 def _paper_color(rng: np.random.Generator, desk_lum: float, low_contrast: bool) -> NDArray[np.float64]:
-    if low_contrast:
-        # Paper only a little brighter than the desk (white paper on a white desk).
-        g = min(252.0, desk_lum + _u(rng, 9, 25))
-    else:
-        g = _u(rng, 228, 252)
+    # Low contrast: paper only a little brighter than the desk (white on a white desk).
+    g = min(252.0, desk_lum + _u(rng, 9, 25)) if low_contrast else _u(rng, 228, 252)
     tint = rng.normal(0, 3, 3)
     if rng.random() < 0.2:
         tint += np.array([-10.0, -2.0, 4.0])  # yellowish recycled paper
@@ -252,12 +257,12 @@ def _paste_code(
     mod = _code_image(text, fmt)
     if fmt == "Code128":
         mod = mod[:1]
-        rows = max(1, int(round(bar_h_px / module_px)))
+        rows = max(1, round(bar_h_px / module_px))
         mod = np.repeat(mod, rows, axis=0)
         pad = np.full((max(1, rows // 8), mod.shape[1]), 255, np.uint8)
         mod = np.vstack([pad, mod, pad])
     big = cv2.resize(
-        mod, (int(round(mod.shape[1] * module_px)), int(round(mod.shape[0] * module_px))),
+        mod, (round(mod.shape[1] * module_px), round(mod.shape[0] * module_px)),
         interpolation=cv2.INTER_NEAREST,
     )
     h, w = big.shape
@@ -291,7 +296,7 @@ def _render_a4(
     rng: np.random.Generator, ppm: float, paper: NDArray[np.float64], codes: list[tuple[str, str, float, float]],
     boxes: list[NDArray[np.float64]],
 ) -> Image:
-    w, h = int(round(210 * ppm)), int(round(297 * ppm))
+    w, h = round(210 * ppm), round(297 * ppm)
     img = np.empty((h, w, 3), np.uint8)
     img[:] = _bgr(tuple(paper))
     ink = _bgr(tuple(rng.uniform(15, 60, 3)))
@@ -348,7 +353,7 @@ def _render_a4(
 
 
 def _render_card(rng: np.random.Generator, ppm: float) -> Image:
-    w, h = int(round(85.6 * ppm)), int(round(54.0 * ppm))
+    w, h = round(85.6 * ppm), round(54.0 * ppm)
     style = rng.choice(["id_front", "id_back", "bank", "social"], p=[0.35, 0.25, 0.2, 0.2])
     img = np.empty((h, w, 3), np.uint8)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -394,7 +399,7 @@ def _render_strip(
 ) -> Image:
     width_mm = float(rng.choice([58.0, 80.0]))
     length_mm = rng.uniform(120, 260)
-    w, h = int(round(width_mm * ppm)), int(round(length_mm * ppm))
+    w, h = round(width_mm * ppm), round(length_mm * ppm)
     img = np.empty((h, w, 3), np.uint8)
     g = rng.uniform(225, 248)
     img[:] = _bgr((g - 3, g - 1, g))
@@ -419,7 +424,7 @@ def _render_strip(
 
 def _rounded_mask(h: int, w: int, radius: float) -> Image:
     mask = np.zeros((h, w), np.uint8)
-    r = int(round(radius))
+    r = round(radius)
     if r <= 1:
         mask[:] = 255
         return mask
@@ -456,7 +461,7 @@ def _place(
             # Push a part of the page off the frame.
             cx = rng.uniform(-lo[0] - 0.25 * (hi[0] - lo[0]), fw - hi[0] + 0.25 * (hi[0] - lo[0]))
             cy = rng.uniform(-lo[1] - 0.25 * (hi[1] - lo[1]), fh - hi[1] + 0.25 * (hi[1] - lo[1]))
-            q = rot + [cx, cy]
+            q = rot + np.array([cx, cy])
             out = (q[:, 0] < -2) | (q[:, 0] > fw + 2) | (q[:, 1] < -2) | (q[:, 1] > fh + 2)
             inside = (q[:, 0] > 0) & (q[:, 0] < fw) & (q[:, 1] > 0) & (q[:, 1] < fh)
             if out.any() and inside.sum() >= 1:
@@ -466,7 +471,7 @@ def _place(
             return None
         cx = rng.uniform(margin - lo[0], fw - margin - hi[0])
         cy = rng.uniform(margin - lo[1], fh - margin - hi[1])
-        q = as_quad(rot + [cx, cy])
+        q = as_quad(rot + np.array([cx, cy]))
         if avoid:
             from drivers.camera.geometry import iou
 
@@ -486,10 +491,10 @@ def _composite(
     src = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]], np.float32)
     fh, fw = frame.shape[:2]
     pad = 8 + int(drop_shadow)
-    x0 = max(0, int(math.floor(quad[:, 0].min())) - pad)
-    y0 = max(0, int(math.floor(quad[:, 1].min())) - pad)
-    x1 = min(fw, int(math.ceil(quad[:, 0].max())) + pad)
-    y1 = min(fh, int(math.ceil(quad[:, 1].max())) + pad)
+    x0 = max(0, math.floor(quad[:, 0].min()) - pad)
+    y0 = max(0, math.floor(quad[:, 1].min()) - pad)
+    x1 = min(fw, math.ceil(quad[:, 0].max()) + pad)
+    y1 = min(fh, math.ceil(quad[:, 1].max()) + pad)
     if x1 <= x0 or y1 <= y0:
         return
     dst = (quad - [x0, y0]).astype(np.float32)
@@ -506,7 +511,7 @@ def _composite(
         # A page lying on a desk darkens a thin rim around itself.
         sh = cv2.GaussianBlur(alpha, (0, 0), drop_shadow)
         dx, dy = rng.uniform(-0.5, 1.0, 2) * drop_shadow
-        sh = cv2.warpAffine(sh, np.float32([[1, 0, dx], [0, 1, dy]]), size)
+        sh = cv2.warpAffine(sh, np.array([[1, 0, dx], [0, 1, dy]], np.float32), size)
         k = rng.uniform(0.15, 0.35)
         factor = 1.0 - k * sh.astype(np.float32) / 255.0
         region[:] = np.clip(region.astype(np.float32) * factor[..., None], 0, 255).astype(np.uint8)
@@ -542,14 +547,14 @@ def _finger(frame: Image, rng: np.random.Generator, quad: Quad, ppm: float, corn
     th = int(width)
     # Soft contact shadow first, then the finger with a lighter ridge along its axis.
     shadow = frame.copy()
-    cv2.line(shadow, tuple(np.int32(tip + [3, 3])), tuple(np.int32(base + [3, 3])), (0, 0, 0), int(th * 1.15),
+    cv2.line(shadow, _pt(tip + 3), _pt(base + 3), (0, 0, 0), int(th * 1.15),
              cv2.LINE_AA)
     cv2.addWeighted(shadow, 0.25, frame, 0.75, 0, dst=frame)
-    cv2.line(frame, tuple(np.int32(tip)), tuple(np.int32(base)), _bgr(tuple(skin * 0.85)), th, cv2.LINE_AA)
-    cv2.line(frame, tuple(np.int32(tip)), tuple(np.int32(base)), _bgr(tuple(skin)), max(1, int(th * 0.6)),
+    cv2.line(frame, _pt(tip), _pt(base), _bgr(tuple(skin * 0.85)), th, cv2.LINE_AA)
+    cv2.line(frame, _pt(tip), _pt(base), _bgr(tuple(skin)), max(1, int(th * 0.6)),
              cv2.LINE_AA)
     nail = tip + out_dir * width * 0.35
-    cv2.circle(frame, tuple(np.int32(nail)), max(1, int(width * 0.25)), _bgr(tuple(skin * 1.08 + 10)), -1,
+    cv2.circle(frame, _pt(nail), max(1, int(width * 0.25)), _bgr(tuple(skin * 1.08 + 10)), -1,
                cv2.LINE_AA)
 
 
@@ -575,7 +580,7 @@ def _lighting(
         ang = np.sort(rng.uniform(0, 2 * math.pi, n))
         poly = np.stack([cx + r * np.cos(ang) * 2, cy + r * np.sin(ang)], axis=1).astype(np.int32)
         cv2.fillPoly(mask, [poly], 1.0)
-        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(1.0, 6.0))
+        mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), rng.uniform(1.0, 6.0)), dtype=np.float32)
         light *= 1.0 - rng.uniform(0.2, 0.45) * mask
     glare = None
     if hard and rng.random() < 0.35 and quads:
@@ -679,7 +684,7 @@ def make_frame(
             src = np.array([[-0.5, -0.5], [dw_ - 0.5, -0.5], [dw_ - 0.5, dh_ - 0.5], [-0.5, dh_ - 0.5]], np.float32)
             hm = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
             for b in doc_boxes:
-                code_quads.append(cv2.perspectiveTransform(b.reshape(-1, 1, 2), hm).reshape(4, 2))
+                code_quads.append(np.asarray(cv2.perspectiveTransform(b.reshape(-1, 1, 2), hm), np.float64).reshape(4, 2))
     if hard and quads and rng.random() < 0.45:
         tags.append("finger")
         for _ in range(int(rng.integers(1, 3))):
@@ -690,25 +695,25 @@ def make_frame(
         _finger(frame, rng, fake, ppm, corner=False)
     light3, glare3 = _lighting(rng, w, h, quads, tags, hard)
     light_full = cv2.resize(light3, (w, h), interpolation=cv2.INTER_LINEAR)
-    frame = cv2.multiply(frame, light_full, scale=1.0 / 128.0)
+    frame = _u8(cv2.multiply(frame, light_full, scale=1.0 / 128.0))
     if glare3 is not None:
         glare_full = cv2.resize(glare3, (w, h), interpolation=cv2.INTER_LINEAR)
         glare_full = cv2.multiply(glare_full, cv2.merge([docmask] * 3), scale=1.0 / 255.0)
-        frame = cv2.add(frame, glare_full)
+        frame = _u8(cv2.add(frame, glare_full))
     gamma = rng.uniform(0.85, 1.15)
     lut = np.clip(((np.arange(256) / 255.0) ** gamma) * 255.0, 0, 255).astype(np.uint8)
-    frame = cv2.LUT(frame, lut)
+    frame = _u8(cv2.LUT(frame, lut))
     # Defocus in pixels of a 13 MP frame, scaled to this frame's size.
     sigma = (rng.uniform(0.6, 3.0) if hard else rng.uniform(0.4, 1.2)) * w / FULL_SIZE[0]
     if sigma > 2.0 * w / FULL_SIZE[0]:
         tags.append("blur")
-    frame = cv2.GaussianBlur(frame, (0, 0), sigma)
+    frame = _u8(cv2.GaussianBlur(frame, (0, 0), sigma))
     frame = _add_noise(frame, rng, rng.uniform(1.5, 5.0))
     if jpeg:
         q = int(rng.integers(70, 95))
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, q])
         if ok:
-            frame = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            frame = _u8(cv2.imdecode(buf, cv2.IMREAD_COLOR))
     return SynthFrame(
         np.ascontiguousarray(frame), tuple(quads), scene, doc if quads else "", background,
         tuple(tags), tuple(printed), seed, tuple(code_quads),

@@ -131,3 +131,20 @@ def test_the_registry_resetter_resets_the_sam_or_wakes_the_runner() -> None:
     reset("printer", DROPPED)
     reset("camera", DROPPED)
     assert FakeReaderDriver.resets == 1 and printer.woken == 1
+
+
+def test_every_alert_and_a_call_for_staff_go_into_the_heartbeat() -> None:
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from kiosk.maintenance import MIB, DiskGuard, collect_alerts, heartbeat_extras
+
+    sup = DeviceSupervisor(clock=FakeClock())
+    for _ in range(4):
+        flap(sup)
+    disk = DiskGuard(Path("/unused"), usage=lambda p: SimpleNamespace(free=100 * MIB))
+    extras = heartbeat_extras(help_requested=True, alerts=collect_alerts(sup, disk, None))
+    assert extras["help_requested"] is True
+    assert [(a["code"], a["subject"]) for a in extras["alerts"]] == [("device_offline", "printer"),
+                                                                     ("disk_full", "disk")]
+    assert all(set(a) == {"code", "subject", "message", "since"} for a in extras["alerts"])

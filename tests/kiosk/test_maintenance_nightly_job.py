@@ -82,7 +82,7 @@ def test_runs_once_a_night_inside_its_window(outbox: Outbox, clock: FakeClock) -
     assert job.due() and job.tick()
     report = job.last_report
     assert report is not None and report.completed and report.night == "2026-11-23"
-    assert [s.name for s in report.steps] == ["disk", "purge", "vacuum", "reconcile", "disk"]
+    assert [s.name for s in report.steps] == ["disk", "purge", "vacuum", "reconcile", "disk", "memory"]
     assert not job.due() and not job.tick()
     clock.advance(24 * 3600)  # the next night
     assert job.due()
@@ -231,3 +231,12 @@ def test_the_running_guard(outbox: Outbox, clock: FakeClock) -> None:
     work, done = started[0]
     done(work(), None)
     assert not job.running and len(started) == 1
+
+
+def test_the_technician_runs_it_during_their_session(outbox: Outbox, clock: FakeClock) -> None:
+    in_session = Visit()
+    in_session.active = True  # the technician screen counts as a visit
+    job = job_for(outbox, clock, in_session)
+    assert job.run().interrupted
+    report = job.run(technician=True)
+    assert report.completed and not report.interrupted
