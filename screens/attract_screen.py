@@ -74,14 +74,14 @@ class AttractScreen(Screen):
         self.layout_.addWidget(row(self.start, self.progress))
         self.layout_.setAlignment(Qt.AlignmentFlag.AlignHCenter)
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         cfg = self.terminal.config
-        self.title.setText(self.tr("attract.title"))
+        self.title.setText(self.t("attract.title"))
         self.hall.setText(cfg.terminal_name)
-        self.prompt.setText(self.tr("attract.prompt"))
-        self.hours.setText(self.tr("attract.hours"))
-        self.start.setText(self.tr("attract.start"))
-        self.progress.setText(self.tr("attract.progress"))
+        self.prompt.setText(self.t("attract.prompt"))
+        self.hours.setText(self.t("attract.hours"))
+        self.start.setText(self.t("attract.start"))
+        self.progress.setText(self.t("attract.progress"))
         self.tick()
 
     def tick(self) -> None:

@@ -35,10 +35,10 @@ class Screen(QWidget):
     def elderly(self) -> bool:
         return self.terminal.machine.visit.elderly
 
-    def tr(self, key: str, **values: object) -> str:
+    def t(self, key: str, **values: object) -> str:
         return t(key, self.lang, **values)
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Bring every text and enabled state up to date with the terminal."""
         raise NotImplementedError
 

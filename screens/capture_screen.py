@@ -107,7 +107,7 @@ class CaptureScreen(ApplicationScreen):
             self.terminal.capture.retake_last()
         self.refresh_view()
 
-    def render(self) -> None:  # type: ignore[override]
+    def refresh(self) -> None:
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -116,10 +116,10 @@ class CaptureScreen(ApplicationScreen):
         item = current_item(self.terminal)
         material = item.material(session.code) if item is not None and session is not None else None
         name = material.name.get(self.lang) if material is not None else ""
-        self.header.set_texts(self.lang, self.tr("capture.title", name=name))
-        self.shoot.setText(self.tr("capture.shoot"))
-        self.retake.setText(self.tr("capture.retake"))
-        self.done.setText(self.tr("capture.done"))
+        self.header.set_texts(self.lang, self.t("capture.title", name=name))
+        self.shoot.setText(self.t("capture.shoot"))
+        self.retake.setText(self.t("capture.retake"))
+        self.done.setText(self.t("capture.done"))
         if session is None:
             return
         last = session.last
@@ -135,11 +135,11 @@ class CaptureScreen(ApplicationScreen):
                                  ("error" if key not in ("capture.place", "capture.working") else ""))
         self.guide.style().unpolish(self.guide)
         self.guide.style().polish(self.guide)
-        text = self.tr(key) if key.removeprefix("capture.") in _KNOWN else self.tr("capture.no_page")
+        text = self.t(key) if key.removeprefix("capture.") in _KNOWN else self.t("capture.no_page")
         if material is not None and material.sides == 2 and not session.pages:
-            text += " " + self.tr("capture.two_sides")
+            text += " " + self.t("capture.two_sides")
         self.guide.setText(text)
-        self.count.setText(self.tr("capture.pages", n=len(session.pages), min=session.min_pages, max=session.max_pages))
+        self.count.setText(self.t("capture.pages", n=len(session.pages), min=session.min_pages, max=session.max_pages))
         if session.preview is not None and last is not None:
             self.preview.setPixmap(_pixmap(session.preview, last.quad, last.ok))
         clear_layout(self.thumbs)

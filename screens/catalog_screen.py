@@ -460,17 +460,17 @@ class CatalogScreen(ApplicationScreen):
         self.tile_buttons = {}
         self._built = None
 
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         lang = self.lang
         m = self.m
         self.apply_style()
-        self.header.set_texts(lang, self.tr("catalog.title"))
-        self.hint.setText(self.tr("catalog.hint"))
+        self.header.set_texts(lang, self.t("catalog.title"))
+        self.hint.setText(self.t("catalog.hint"))
         # Large text on a landscape panel: no room for the hint (the search box says it too).
         self.hint.setVisible(not self.keyboard.isVisible() and not (self.landscape and self.elderly))
         self.scroller.setMinimumHeight(m.target_px)
-        self.search.setPlaceholderText(self.tr("catalog.search_placeholder"))
-        self.search_clear.setText(self.tr("catalog.search_clear"))
+        self.search.setPlaceholderText(self.t("catalog.search_placeholder"))
+        self.search_clear.setText(self.t("catalog.search_clear"))
         self.keyboard.apply_metrics(m)
         self.keyboard.refresh()
         self._rebuild()
@@ -527,10 +527,10 @@ class CatalogScreen(ApplicationScreen):
         lang = self.lang
         if query:
             items = [hit.item for hit in catalog.search(query, limit=None)]
-            self.list_header.setText(self.tr("catalog.found", n=len(items)) if items else "")
+            self.list_header.setText(self.t("catalog.found", n=len(items)) if items else "")
         elif self.category is not None:
             items = list(catalog.items_in(self.category))
-            self.list_header.setText(self.tr("catalog.in_category", category=category_label(self.category, lang),
+            self.list_header.setText(self.t("catalog.in_category", category=category_label(self.category, lang),
                                              n=len(items)))
         else:
             items = []
@@ -549,7 +549,7 @@ class CatalogScreen(ApplicationScreen):
         self.tiles.addWidget(holder)
         if not items:
             empty = make_label("hint")
-            empty.setText(self.tr("catalog.not_found", query=query) if query else self.tr("catalog.empty"))
+            empty.setText(self.t("catalog.not_found", query=query) if query else self.t("catalog.empty"))
             self.tiles.addWidget(empty)
         self.tiles.addStretch(1)
 
@@ -560,20 +560,20 @@ class CatalogScreen(ApplicationScreen):
         name = make_label("tile_title")
         name.setText(item.name.get(lang))
         go = make_label("tile_go", wrap=False)
-        go.setText(self.tr("catalog.open"))
+        go.setText(self.t("catalog.open"))
         tile.add_row(name, go)
         department = tile.add_line("tile_sub")
         department.setText(item.department.get(lang))
         facts = tile.add_line("tile_sub")
-        facts.setText(f"{self.tr('app.time_limit', value=time_limit_text(item.time_limit_days, lang))}"
+        facts.setText(f"{self.t('app.time_limit', value=time_limit_text(item.time_limit_days, lang))}"
                       f"  ·  {fee_text(item.fee_fen, lang)}")
         verdict = eligibility_of(self.terminal, item)
         if not verdict.ok:
             alert = tile.add_line("tile_alert")
             if item.counter_only:
-                alert.setText(self.tr("catalog.counter_only", department=item.department.get(lang)))
+                alert.setText(self.t("catalog.counter_only", department=item.department.get(lang)))
             else:
-                alert.setText(self.tr("catalog.not_eligible", reason=verdict.message.get(lang)))
+                alert.setText(self.t("catalog.not_eligible", reason=verdict.message.get(lang)))
         tile.setProperty("eligible", verdict.ok)
         tile.clicked.connect(lambda _=False, code=item.code: self._choose_item(code))
         return tile

@@ -93,22 +93,22 @@ class CommitmentScreen(ApplicationScreen):
             return
         self.terminal.machine.accept_commitment(item.commitment.version, dt.datetime.now().astimezone(), png)
 
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         m = self.m
         lang = self.lang
         item = current_item(self.terminal)
-        self.header.set_texts(lang, self.tr("commit.title"))
+        self.header.set_texts(lang, self.t("commit.title"))
         self.pad.setMinimumHeight(m.target_px * 3)
         self.arrange()
-        self.pad.set_placeholder(self.tr("commit.sign_here"))
-        self.instruction.setText(self.tr("commit.instruction"))
-        self.assisted.setText(self.tr("commit.assisted"))
+        self.pad.set_placeholder(self.t("commit.sign_here"))
+        self.instruction.setText(self.t("commit.instruction"))
+        self.assisted.setText(self.t("commit.assisted"))
         self.assisted.setVisible(self.terminal.machine.visit.assisted_by is not None)
-        self.clear.setText(self.tr("commit.clear"))
-        self.accept.setText(self.tr("commit.accept"))
-        self.need_signature.setText(self.tr("commit.need_signature"))
+        self.clear.setText(self.t("commit.clear"))
+        self.accept.setText(self.t("commit.accept"))
+        self.need_signature.setText(self.t("commit.need_signature"))
         if item is not None:
-            self.version.setText(self.tr("commit.version", version=item.commitment.version))
+            self.version.setText(self.t("commit.version", version=item.commitment.version))
             self.text.setText(item.commitment.text.get(lang))
         self._signature_changed()

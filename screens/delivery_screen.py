@@ -136,7 +136,7 @@ class DeliveryScreen(ApplicationScreen):
             self._show_error(key, None)
         self.problem.hide()
         warm_up(self.terminal.background)
-        self.render()
+        self.refresh()
         self.scroller.verticalScrollBar().setValue(0)
 
     def left(self) -> None:
@@ -172,7 +172,7 @@ class DeliveryScreen(ApplicationScreen):
             raise ValueError(f"this service cannot be delivered by {method}")
         self.method = method
         self.problem.hide()
-        self.render()
+        self.refresh()
         if method == Delivery.EXPRESS.value:
             QTimer.singleShot(0, lambda: self.scroller.ensureWidgetVisible(self.express, 0, 24))
 
@@ -208,7 +208,7 @@ class DeliveryScreen(ApplicationScreen):
         """下一步: a method must be chosen; for the post, the details must be right."""
         self.keyboard.detach()
         if self.method is None:
-            self.problem.setText(self.tr("delivery.choose_first"))
+            self.problem.setText(self.t("delivery.choose_first"))
             self.problem.show()
             return
         delivery = {"method": self.method}
@@ -233,32 +233,32 @@ class DeliveryScreen(ApplicationScreen):
         repolish(self.edits[key])
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         m = self.m
         lang = self.lang
         item = current_item(self.terminal)
-        self.header.set_texts(lang, self.tr("delivery.title"))
-        self.hint.setText(self.tr("delivery.hint"))
-        self.next.setText(self.tr("delivery.next"))
+        self.header.set_texts(lang, self.t("delivery.title"))
+        self.hint.setText(self.t("delivery.hint"))
+        self.next.setText(self.t("delivery.next"))
         department = item.department.get(lang) if item is not None else ""
         for method, button in self.choices.items():
             title, body, mark = self._choice_labels[method]
-            title.setText(self.tr(f"app.delivery.{method}"))
-            body.setText(self.tr(f"delivery.{method}.body", department=department))
+            title.setText(self.t(f"app.delivery.{method}"))
+            body.setText(self.t(f"delivery.{method}.body", department=department))
             chosen = method == self.method
             mark.setText("●" if chosen else "○")
             button.setChecked(chosen)
             button.set_min_height(m.target_px + 40)
         self.express.setVisible(self.method == Delivery.EXPRESS.value)
-        self.express_title.setText(self.tr("delivery.address_title"))
+        self.express_title.setText(self.t("delivery.address_title"))
         for f in EXPRESS_FIELDS:
-            self.labels[f.key].setText(self.tr(f"delivery.{f.key}"))
+            self.labels[f.key].setText(self.t(f"delivery.{f.key}"))
             error = self._errors.get(f.key)
             if error is not None:
                 self.error_labels[f.key].setText(error.message.get(lang))
         if self.problem.isVisible():
-            self.problem.setText(self.tr("delivery.choose_first"))
+            self.problem.setText(self.t("delivery.choose_first"))
         self.keyboard.apply_metrics(m)
         self.keyboard.refresh()
         self.arrange()

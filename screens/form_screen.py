@@ -253,7 +253,7 @@ class FormScreen(ApplicationScreen):
     def entered(self) -> None:
         self._build()
         warm_up(self.terminal.background)
-        self.render()
+        self.refresh()
         self.scroller.verticalScrollBar().setValue(0)
 
     def left(self) -> None:
@@ -330,7 +330,7 @@ class FormScreen(ApplicationScreen):
 
     def _update_summary(self) -> None:
         wrong = sum(1 for r in self.rows.values() if r.error is not None)
-        self.summary.setText(self.tr("form.errors", n=wrong))
+        self.summary.setText(self.t("form.errors", n=wrong))
         self.summary.setVisible(wrong > 0)
 
     def submit(self) -> None:
@@ -373,13 +373,13 @@ class FormScreen(ApplicationScreen):
         return current_item(self.terminal)
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         m = self.m
         lang = self.lang
-        self.header.set_texts(lang, self.tr("form.title"))
-        self.hint.setText(self.tr("form.hint"))
-        self.next.setText(self.tr("form.next"))
+        self.header.set_texts(lang, self.t("form.title"))
+        self.hint.setText(self.t("form.hint"))
+        self.next.setText(self.t("form.next"))
         self.keyboard.apply_metrics(m)
         self.keyboard.refresh()
         self.body.setSpacing(m.gap_px + 12)

@@ -67,18 +67,18 @@ class GuideScreen(ApplicationScreen):
 
     def entered(self) -> None:
         self._built = None
-        self.render()
+        self.refresh()
         self.scroller.verticalScrollBar().setValue(0)
 
     def left(self) -> None:
         clear_layout(self.body)  # the verdict may say the resident's age
         self._built = None
 
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         item = current_item(self.terminal)
         lang = self.lang
-        self.begin.setText(self.tr("guide.begin"))
+        self.begin.setText(self.t("guide.begin"))
         if item is None:
             self.header.set_texts(lang, "")
             self.begin.setEnabled(False)
@@ -87,7 +87,7 @@ class GuideScreen(ApplicationScreen):
         self.department.setText(item.department.get(lang))
         verdict = eligibility_of(self.terminal, item)
         self.begin.setEnabled(verdict.ok)
-        self.reason.setText(self.tr("guide.cannot_begin"))
+        self.reason.setText(self.t("guide.cannot_begin"))
         self.reason.setVisible(not verdict.ok)
         key = (lang, self.elderly, item.code, verdict.reason_code)
         if key != self._built:
@@ -101,7 +101,7 @@ class GuideScreen(ApplicationScreen):
         state = make_label("verdict_ok" if verdict.ok else "error")
         state.setObjectName("verdict_ok" if verdict.ok else "error")
         if verdict.ok:
-            state.setText(self.tr("guide.can_apply"))
+            state.setText(self.t("guide.can_apply"))
         else:
             state.setText(f"{verdict.message.get(lang)}\n{verdict.what_to_do.get(lang)}")
         state.setProperty("verdict", verdict.reason_code.value)
@@ -118,8 +118,8 @@ class GuideScreen(ApplicationScreen):
         rows = (
             ("guide.time_limit", time_limit_text(item.time_limit_days, lang)),
             ("guide.fee", fee_text(item.fee_fen, lang)),
-            ("guide.delivery", delivery.join(self.tr(f"app.delivery.{d.value}") for d in item.delivery)),
-            ("guide.auth", self.tr(f"guide.auth.{item.auth.value}")),
+            ("guide.delivery", delivery.join(self.t(f"app.delivery.{d.value}") for d in item.delivery)),
+            ("guide.auth", self.t(f"guide.auth.{item.auth.value}")),
         )
         columns = 2 if not self.elderly or self.landscape else 1
         for i, (name_key, value) in enumerate(rows):
@@ -128,7 +128,7 @@ class GuideScreen(ApplicationScreen):
             box.setContentsMargins(0, 0, 0, 0)
             box.setSpacing(2)
             name = make_label("fact_name")
-            name.setText(self.tr(name_key))
+            name.setText(self.t(name_key))
             text = make_label("fact_value")
             text.setText(value)
             box.addWidget(name)
@@ -139,7 +139,7 @@ class GuideScreen(ApplicationScreen):
         self.body.addWidget(facts)
 
         heading = make_label("section")
-        heading.setText(self.tr("guide.materials", n=len(item.materials)))
+        heading.setText(self.t("guide.materials", n=len(item.materials)))
         self.body.addWidget(heading)
         materials = QFrame()
         materials.setObjectName("panel")
@@ -148,15 +148,15 @@ class GuideScreen(ApplicationScreen):
         box.setSpacing(14)
         if not item.materials:
             none = make_label("")
-            none.setText(self.tr("guide.no_materials"))
+            none.setText(self.t("guide.no_materials"))
             box.addWidget(none)
         for n, material in enumerate(item.materials, start=1):
             name = make_label("field_label")
             name.setText(f"{n}. {material.name.get(lang)}")
-            tags = [self.tr("app.required" if material.required else "app.optional"),
+            tags = [self.t("app.required" if material.required else "app.optional"),
                     page_count_text(material.min_pages, material.max_pages, material.sides, lang)]
             if material.can_defer:
-                tags.append(self.tr("app.deferrable"))
+                tags.append(self.t("app.deferrable"))
             detail = make_label("tile_sub")
             detail.setText("    " + "  ·  ".join(tags))
             box.addWidget(name)
@@ -164,12 +164,12 @@ class GuideScreen(ApplicationScreen):
         self.body.addWidget(materials)
         if item.deferrable_materials:
             note = make_label("hint")
-            note.setText(self.tr("guide.defer_note"))
+            note.setText(self.t("guide.defer_note"))
             self.body.addWidget(note)
 
         if item.guide is not None:
             heading = make_label("section")
-            heading.setText(self.tr("guide.text"))
+            heading.setText(self.t("guide.text"))
             self.body.addWidget(heading)
             for paragraph in item.guide.get(lang).split("\n"):
                 if paragraph.strip():

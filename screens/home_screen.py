@@ -23,7 +23,7 @@ class HomeScreen(Screen):
             self.layout_.addWidget(tile)
         self.layout_.addStretch(1)
 
-    def render(self) -> None:
-        self.title.setText(self.tr("home.title"))
-        self.apply.setText(self.tr("home.apply") + "\n" + self.tr("home.apply_hint"))
-        self.progress.setText(self.tr("home.progress") + "\n" + self.tr("home.progress_hint"))
+    def refresh(self) -> None:
+        self.title.setText(self.t("home.title"))
+        self.apply.setText(self.t("home.apply") + "\n" + self.t("home.apply_hint"))
+        self.progress.setText(self.t("home.progress") + "\n" + self.t("home.progress_hint"))

@@ -58,19 +58,19 @@ class IdentifyScreen(Screen):
             self.layout_.addWidget(widget)
         self.layout_.addStretch(1)
 
-    def render(self) -> None:
-        self.title.setText(self.tr("identify.title"))
-        self.hint.setText(self.tr("identify.hint"))
-        self.types.setText(self.tr("identify.types"))
+    def refresh(self) -> None:
+        self.title.setText(self.t("identify.title"))
+        self.hint.setText(self.t("identify.hint"))
+        self.types.setText(self.t("identify.types"))
         problem = self.terminal.machine.visit.identity_problem
         reader = self.terminal.devices.health().get("id_reader")
         if reader is not None and not reader.usable and not problem:
             problem = "sam_fault" if reader.reason == "sam_fault" else "reader_offline"
         if problem == "busy":
-            self.problem.setText(self.tr("identify.reading"))
+            self.problem.setText(self.t("identify.reading"))
         elif problem:
             key = f"identify.{problem}"
-            self.problem.setText(self.tr(key if key in _KNOWN else "identify.unreadable"))
+            self.problem.setText(self.t(key if key in _KNOWN else "identify.unreadable"))
         self.problem.setVisible(bool(problem))
 
 
@@ -104,19 +104,19 @@ class IdentityScreen(Screen):
         machine.back()
         machine.choose_apply()
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         identity = self.terminal.machine.visit.identity
-        self.title.setText(self.tr("identity.title"))
-        self.confirm.setText(self.tr("identity.confirm"))
-        self.again.setText(self.tr("identity.not_me"))
+        self.title.setText(self.t("identity.title"))
+        self.confirm.setText(self.t("identity.confirm"))
+        self.again.setText(self.t("identity.not_me"))
         if identity is None:
             return
-        until = identity.valid_until.isoformat() if identity.valid_until else self.tr("identity.long_term")
+        until = identity.valid_until.isoformat() if identity.valid_until else self.t("identity.long_term")
         values = (
-            (self.tr("identity.name"), identity.name),
-            (self.tr("identity.number"), identity.masked_id_number),
-            (self.tr("identity.type"), self.tr(f"idtype.{identity.id_type.value}")),
-            (self.tr("identity.valid"), until),
+            (self.t("identity.name"), identity.name),
+            (self.t("identity.number"), identity.masked_id_number),
+            (self.t("identity.type"), self.t(f"idtype.{identity.id_type.value}")),
+            (self.t("identity.valid"), until),
         )
         for label, (name, value) in zip(self.rows, values, strict=True):
             label.setText(f"{name}：{value}" if self.lang == "zh" else f"{name}: {value}")

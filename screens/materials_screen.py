@@ -68,16 +68,16 @@ class MaterialsScreen(ApplicationScreen):
         missing = self._missing(item)
         if missing:
             names = "、".join(m.name.get(self.lang) for m in missing)
-            self.problem.setText(self.tr("materials.incomplete", names=names))
+            self.problem.setText(self.t("materials.incomplete", names=names))
             self.problem.show()
             return
         self.terminal.machine.materials_done(needs_face=item.needs_face)
 
-    def render(self) -> None:  # type: ignore[override]
+    def refresh(self) -> None:
         self.apply_style()
-        self.header.set_texts(self.lang, self.tr("materials.title"))
-        self.hint.setText(self.tr("materials.hint"))
-        self.next.setText(self.tr("materials.next"))
+        self.header.set_texts(self.lang, self.t("materials.title"))
+        self.hint.setText(self.t("materials.hint"))
+        self.next.setText(self.t("materials.next"))
         self.problem.hide()
         clear_layout(self.rows)
         item = current_item(self.terminal)
@@ -95,9 +95,9 @@ class MaterialsScreen(ApplicationScreen):
         texts = QVBoxLayout()
         title = make_label("tile_title")
         title.setText(material.name.get(self.lang))
-        tags = [self.tr("materials.required" if material.required else "materials.optional")]
+        tags = [self.t("materials.required" if material.required else "materials.optional")]
         if material.deferrable:
-            tags.append(self.tr("materials.deferrable"))
+            tags.append(self.t("materials.deferrable"))
         tags.append(page_count_text(material.min_pages, material.max_pages, material.sides, self.lang))
         sub = make_label("tile_sub")
         sub.setText(" · ".join(tags))
@@ -105,24 +105,24 @@ class MaterialsScreen(ApplicationScreen):
         state = make_label("")
         if captured is not None:
             state.setObjectName("ok")
-            state.setText("✓ " + self.tr("materials.captured", n=len(captured.pages)))
+            state.setText("✓ " + self.t("materials.captured", n=len(captured.pages)))
         elif material.code in visit.deferred:
             state.setObjectName("tile_go")
-            state.setText(self.tr("materials.deferred"))
+            state.setText(self.t("materials.deferred"))
         else:
             state.setObjectName("tile_alert" if material.required else "tile_sub")
-            state.setText(self.tr("materials.missing"))
+            state.setText(self.t("materials.missing"))
         for label in (title, sub, state):
             texts.addWidget(label)
         layout.addLayout(texts, 1)
         buttons = QVBoxLayout()
         capture = make_button(f"capture:{material.code}", role="primary" if captured is None else "")
-        capture.setText(self.tr("materials.retake" if captured is not None else "materials.capture"))
+        capture.setText(self.t("materials.retake" if captured is not None else "materials.capture"))
         capture.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.start_capture(code))
         buttons.addWidget(capture)
         if material.deferrable and material.code not in visit.deferred and captured is None:
             defer = make_button(f"defer:{material.code}")
-            defer.setText(self.tr("materials.defer"))
+            defer.setText(self.t("materials.defer"))
             defer.clicked.connect(lambda _=False, code=material.code: self.terminal.machine.defer_material(code))
             buttons.addWidget(defer)
         layout.addLayout(buttons)

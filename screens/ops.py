@@ -4,6 +4,7 @@ through a queued signal."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,10 +28,9 @@ class _Job(QRunnable):
             error: BaseException | None = None
         except Exception as exc:
             result, error = None, exc
-        try:
+        # RuntimeError: the app is shutting down and the relay is gone; nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
             self._relay.finished.emit(self._done, result, error)
-        except RuntimeError:
-            pass  # the app is shutting down and the relay is gone: nobody is left to tell
 
 
 class QtBackground:

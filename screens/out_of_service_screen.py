@@ -22,9 +22,9 @@ class OutOfServiceScreen(Screen):
             self.layout_.addWidget(widget)
         self.layout_.addStretch(2)
 
-    def render(self) -> None:
-        self.title.setText(self.tr("oos.title"))
-        self.body.setText(self.tr("oos.body"))
+    def refresh(self) -> None:
+        self.title.setText(self.t("oos.title"))
+        self.body.setText(self.t("oos.body"))
         kinds = [k for k in self.terminal.machine.out_of_service_reason.split(",") if k]
         names = "、".join(t(f"device.{k}", self.lang) for k in kinds) if kinds else ""
-        self.reason.setText(self.tr("oos.reason", reason=names) if names else "")
+        self.reason.setText(self.t("oos.reason", reason=names) if names else "")

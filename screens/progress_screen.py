@@ -556,23 +556,23 @@ class ProgressScreen(Screen):
         return panel, text
 
     # -- rendering ------------------------------------------------------------------------------------
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self._orientation_changed()
         m = theme.metrics(self.elderly)
         if (m, self._landscape) != self._metrics:
             self._metrics = (m, self._landscape)
             self.setStyleSheet(after_style(m, compact=self._landscape))
         desk = self.desk
-        self.title.setText(self.tr("progress.title"))
+        self.title.setText(self.t("progress.title"))
         notice = desk.notice
         self.notice.setVisible(notice is not None)
         if notice is not None:
-            self.notice.setText(self.tr(notice.message) + "\n" + self.tr(notice.message + "_next"))
+            self.notice.setText(self.t(notice.message) + "\n" + self.t(notice.message + "_next"))
         # In elderly mode a message and both ways of asking do not fit above the keypad;
         # the message says what to do, so the ID card hint gives way to it.
         self.card_panel.setVisible(not (self.elderly and notice is not None))
         self.busy.setVisible(desk.busy)
-        self.busy.setText(self.tr("progress.busy"))
+        self.busy.setText(self.t("progress.busy"))
         result = desk.result
         if result is None:
             self._render_ask()
@@ -582,17 +582,17 @@ class ProgressScreen(Screen):
             self.pages.setCurrentWidget(self.answer)
 
     def _render_ask(self) -> None:
-        self.scan_title.setText(self.tr("progress.scan_title"))
-        self.scan_body.setText(self.tr("progress.scan_body"))
-        self.card_title.setText(self.tr("progress.card_title"))
-        self.card_body.setText(self.tr("progress.card_body"))
-        self.type_title.setText(self.tr("progress.type_title"))
+        self.scan_title.setText(self.t("progress.scan_title"))
+        self.scan_body.setText(self.t("progress.scan_body"))
+        self.card_title.setText(self.t("progress.card_title"))
+        self.card_body.setText(self.t("progress.card_body"))
+        self.type_title.setText(self.t("progress.type_title"))
         health = self.terminal.devices.health().get("scanner")
         if health is None:
-            self.scanner_state.setText(self.tr("progress.scanner_none"))
+            self.scanner_state.setText(self.t("progress.scanner_none"))
             self.scanner_state.show()
         elif not health.state.usable and health.state is not DeviceState.CONNECTING:
-            self.scanner_state.setText(self.tr("progress.scanner_down"))
+            self.scanner_state.setText(self.t("progress.scanner_down"))
             self.scanner_state.show()
         else:
             self.scanner_state.hide()
@@ -603,18 +603,18 @@ class ProgressScreen(Screen):
         lang = self.lang
         if result.by is QueryKind.CARD:
             name = result.holder_masked or ""
-            self.summary.setText(self.tr("progress.for_card", name=name, n=len(result.cases)) if result.cases
-                                 else self.tr("progress.for_card_none", name=name))
+            self.summary.setText(self.t("progress.for_card", name=name, n=len(result.cases)) if result.cases
+                                 else self.t("progress.for_card_none", name=name))
         else:
-            self.summary.setText(self.tr("progress.for_receipt", no=result.receipt_no or ""))
+            self.summary.setText(self.t("progress.for_receipt", no=result.receipt_no or ""))
         key = result.message
         self.message.setVisible(key is not None)
         if key is not None:
-            self.message.setText(self.tr(key) + "\n" + self.tr(key + "_next"))
+            self.message.setText(self.t(key) + "\n" + self.t(key + "_next"))
             self.message.setObjectName("error" if result.is_error else "warnbox")
             repolish(self.message)
-        self.again.setText(self.tr("progress.again"))
-        self.done.setText(self.tr("progress.done"))
+        self.again.setText(self.t("progress.again"))
+        self.done.setText(self.t("progress.done"))
         shown = (id(result), lang, self.elderly)
         if shown == self._shown:
             return
@@ -660,7 +660,7 @@ class ProgressScreen(Screen):
 
     def _health_changed(self) -> None:
         if self.terminal.machine.step is Step.PROGRESS:
-            self.render()
+            self.refresh()
 
     def _orientation_changed(self) -> bool:
         """A landscape panel puts the ways of asking beside the keypad."""
@@ -676,5 +676,5 @@ class ProgressScreen(Screen):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._orientation_changed() and self.terminal.machine.step is Step.PROGRESS:
-            self.render()
+            self.refresh()
 

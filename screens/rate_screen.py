@@ -307,7 +307,7 @@ class RateScreen(Screen):
             if code not in self._phrases_for(stars):
                 button.setChecked(False)
         self.terminal.machine.touch()
-        self.render()
+        self.refresh()
         if stars <= LOW_RATING:
             # Where the reasons appeared may be below the fold in elderly mode.
             QTimer.singleShot(0, lambda: self.scroller.ensureWidgetVisible(self.reasons_box, 0, 0))
@@ -318,14 +318,14 @@ class RateScreen(Screen):
             self.keyboard.attach(self.comment, KeyboardKind.TEXT)
         else:
             self.keyboard.detach()
-        self.render()
+        self.refresh()
 
     def chosen_reasons(self) -> list[str]:
         return [label.zh for code, label in RATING_REASONS if self.reason_buttons[code].isChecked()]
 
     def comment_text(self) -> str:
         stars = self.stars or 5
-        picked = [self.tr(f"rate.phrase.{code}") for code in self._phrases_for(stars)
+        picked = [self.t(f"rate.phrase.{code}") for code in self._phrases_for(stars)
                   if self.phrase_buttons[code].isChecked()]
         typed = self.comment.toPlainText().strip()
         return "；".join([*picked, *([typed] if typed else [])])[:MAX_COMMENT]
@@ -362,9 +362,9 @@ class RateScreen(Screen):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._orientation_changed() and self.terminal.machine.step is Step.RATE:
-            self.render()
+            self.refresh()
 
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self._orientation_changed()
         m = theme.metrics(self.elderly)
         if m != self._metrics:
@@ -379,15 +379,15 @@ class RateScreen(Screen):
         lang = self.lang
         desk = self.desk
         target = desk.rating_target()
-        self.title.setText(self.tr("rate.title"))
+        self.title.setText(self.t("rate.title"))
         if target.item_name is not None:
-            about = self.tr("rate.about_case", item=target.item_name.get(lang))
+            about = self.t("rate.about_case", item=target.item_name.get(lang))
             if target.receipt_no:
-                about += "    " + self.tr("rate.about_receipt", no=target.receipt_no)
+                about += "    " + self.t("rate.about_receipt", no=target.receipt_no)
         elif target.receipt_no:
-            about = self.tr("rate.about_receipt", no=target.receipt_no)
+            about = self.t("rate.about_receipt", no=target.receipt_no)
         else:
-            about = self.tr("rate.about_visit")
+            about = self.t("rate.about_visit")
         self.about.setText(about)
 
         already = desk.already_rated()
@@ -397,9 +397,9 @@ class RateScreen(Screen):
         if already:
             self.status.hide()
             self.keyboard.detach()
-            self.already_title.setText(self.tr("rate.already_title"))
-            self.already_body.setText(self.tr("rate.already_body"))
-            self.already_done.setText(self.tr("rate.done"))
+            self.already_title.setText(self.t("rate.already_title"))
+            self.already_body.setText(self.t("rate.already_body"))
+            self.already_done.setText(self.t("rate.done"))
             return
 
         catalog = desk.catalog
@@ -408,10 +408,10 @@ class RateScreen(Screen):
             choice.lang = lang
             choice.setAccessibleName(choice.text_shown())
             choice.update()
-        self.choose.setText(self.tr("rate.choose"))
+        self.choose.setText(self.t("rate.choose"))
         low = self.stars is not None and self.stars <= LOW_RATING
         self.reasons_box.setVisible(low and not self.writing)
-        self.reasons_title.setText(self.tr("rate.reasons"))
+        self.reasons_title.setText(self.t("rate.reasons"))
         for code, label in RATING_REASONS:
             self.reason_buttons[code].setText(label.get(lang))
         self.choices_box.setVisible(not self.writing)
@@ -419,36 +419,36 @@ class RateScreen(Screen):
         self.comment_box.setVisible(self.stars is not None)
         self.chosen.setVisible(self.writing and self.stars is not None)
         if self.stars is not None:
-            self.chosen.setText(self.tr("rate.chosen", stars="★" * self.stars + "☆" * (5 - self.stars),
+            self.chosen.setText(self.t("rate.chosen", stars="★" * self.stars + "☆" * (5 - self.stars),
                                         label=rating_label(catalog, self.stars).get(lang)))
-        self.comment_title.setText(self.tr("rate.comment"))
+        self.comment_title.setText(self.t("rate.comment"))
         shown = self._phrases_for(self.stars or 5)
         for code, button in self.phrase_buttons.items():
-            button.setText(self.tr(f"rate.phrase.{code}"))
+            button.setText(self.t(f"rate.phrase.{code}"))
             button.setVisible(code in shown)
-        self.write.setText(self.tr("rate.write"))
+        self.write.setText(self.t("rate.write"))
         self.write.setVisible(not self.writing)
         self.comment.setVisible(self.writing or bool(self.comment.toPlainText()))
         self.comment_hint.setVisible(self.writing)
-        self.comment_hint.setText(self.tr("rate.comment_hint"))
+        self.comment_hint.setText(self.t("rate.comment_hint"))
         self.write_done.setVisible(self.writing)
-        self.write_done.setText(self.tr("rate.write_done"))
+        self.write_done.setText(self.t("rate.write_done"))
 
         rating = desk.rating
         failed = rating.result is not None and rating.result.status is RateStatus.FAILED
         self.status.setVisible(rating.busy or failed)
         self.status.setObjectName("busy" if rating.busy else "error")
-        self.status.setText(self.tr("rate.saving" if rating.busy else "rate.failed"))
+        self.status.setText(self.t("rate.saving" if rating.busy else "rate.failed"))
         repolish(self.status)
-        self.submit.setText(self.tr("rate.submit"))
+        self.submit.setText(self.t("rate.submit"))
         self.submit.setEnabled(self.stars is not None and not rating.busy)
-        self.skip.setText(self.tr("rate.skip"))
+        self.skip.setText(self.t("rate.skip"))
         self.skip.setEnabled(not rating.busy)
 
     def entered(self) -> None:
         self._reset()
         warm_up(self.terminal.background)
-        self.render()
+        self.refresh()
 
     def left(self) -> None:
         # What was typed is the resident's: not kept in a hidden widget. Back to the
@@ -516,14 +516,14 @@ class ThanksScreen(Screen):
         self.timer.setInterval(500)
         self.timer.timeout.connect(self._tick)
 
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         rating = self.terminal.machine.visit.rating
-        self.title.setText(self.tr("thanks.title"))
+        self.title.setText(self.t("thanks.title"))
         low = rating is not None and rating <= LOW_RATING
-        self.body.setText(self.tr("thanks.body_low" if low else "thanks.body_good"))
-        self.saved.setText(self.tr("thanks.saved"))
-        self.progress.setText(self.tr("thanks.progress"))
-        self.done.setText(self.tr("thanks.done"))
+        self.body.setText(self.t("thanks.body_low" if low else "thanks.body_good"))
+        self.saved.setText(self.t("thanks.saved"))
+        self.progress.setText(self.t("thanks.progress"))
+        self.done.setText(self.t("thanks.done"))
         self._tick()
 
     def remaining_s(self) -> int:
@@ -531,7 +531,7 @@ class ThanksScreen(Screen):
         return max(0, math.ceil(left))
 
     def _tick(self) -> None:
-        self.countdown.setText(self.tr("thanks.countdown", s=self.remaining_s()))
+        self.countdown.setText(self.t("thanks.countdown", s=self.remaining_s()))
 
     def entered(self) -> None:
         self._entered_at = self.terminal.clock()

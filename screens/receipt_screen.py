@@ -55,9 +55,9 @@ class SubmittingScreen(Screen):
         self.layout_.addWidget(self.body)
         self.layout_.addStretch(2)
 
-    def render(self) -> None:
-        self.title.setText(self.tr("submitting.title"))
-        self.body.setText(self.tr("submitting.body"))
+    def refresh(self) -> None:
+        self.title.setText(self.t("submitting.title"))
+        self.body.setText(self.t("submitting.body"))
 
 
 class ReceiptScreen(Screen):
@@ -84,21 +84,21 @@ class ReceiptScreen(Screen):
         self.layout_.addWidget(row(self.rate, self.done))
         self._qr_for: str | None = None
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         visit = self.terminal.machine.visit
         receipt_no = visit.receipt_no or ""
-        self.title.setText(self.tr("receipt.title"))
-        self.number_label.setText(self.tr("receipt.number"))
+        self.title.setText(self.t("receipt.title"))
+        self.number_label.setText(self.t("receipt.number"))
         self.number.setText(receipt_no)
         if receipt_no and receipt_no != self._qr_for:
             self.qr.setPixmap(qr_pixmap(receipt_no, 280))
             self._qr_for = receipt_no
-        self.qr_hint.setText(self.tr("receipt.qr_hint"))
-        self.saved.setText(self.tr("receipt.saved"))
+        self.qr_hint.setText(self.t("receipt.qr_hint"))
+        self.saved.setText(self.t("receipt.saved"))
         state = getattr(self.terminal, "receipt_print_state", "printing")
         self.printing.setObjectName("error" if state == "failed" else "")
-        self.printing.setText(self.tr({"printed": "receipt.printed", "failed": "receipt.print_failed"}.get(state, "receipt.printing")))
+        self.printing.setText(self.t({"printed": "receipt.printed", "failed": "receipt.print_failed"}.get(state, "receipt.printing")))
         self.printing.style().unpolish(self.printing)
         self.printing.style().polish(self.printing)
-        self.rate.setText(self.tr("receipt.rate"))
-        self.done.setText(self.tr("receipt.done"))
+        self.rate.setText(self.t("receipt.rate"))
+        self.done.setText(self.t("receipt.done"))

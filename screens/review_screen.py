@@ -98,7 +98,7 @@ class ReviewScreen(ApplicationScreen):
 
     def entered(self) -> None:
         self._built = None
-        self.render()
+        self.refresh()
         self.scroller.verticalScrollBar().setValue(0)
 
     def left(self) -> None:
@@ -117,21 +117,21 @@ class ReviewScreen(ApplicationScreen):
 
     def problem_text(self, reason: str) -> str:
         if reason in _DISK_PROBLEMS:
-            return self.tr("review.problem.disk_full")
+            return self.t("review.problem.disk_full")
         if reason in _STAFF_PROBLEMS:
-            return self.tr("review.problem.staff")
+            return self.t("review.problem.staff")
         if any("\u4e00" <= c <= "\u9fff" for c in reason):
             return reason  # already a sentence for the resident
-        return self.tr("review.problem.other")
+        return self.t("review.problem.other")
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self) -> None:  # type: ignore[override]  # Screen.render, not QWidget.render
+    def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         visit = self.terminal.machine.visit
-        self.header.set_texts(self.lang, self.tr("review.title"))
-        self.hint.setText(self.tr("review.hint"))
-        self.after.setText(self.tr("review.after"))
-        self.submit.setText(self.tr("review.submit"))
+        self.header.set_texts(self.lang, self.t("review.title"))
+        self.hint.setText(self.t("review.hint"))
+        self.after.setText(self.t("review.after"))
+        self.submit.setText(self.t("review.submit"))
         self.problem.setText(self.problem_text(visit.submit_problem) if visit.submit_problem else "")
         self.problem.setVisible(bool(visit.submit_problem))
         item = current_item(self.terminal)
@@ -148,11 +148,11 @@ class ReviewScreen(ApplicationScreen):
         box.setSpacing(10)
         top = QHBoxLayout()
         title = make_label("section")
-        title.setText(self.tr(title_key))
+        title.setText(self.t(title_key))
         top.addWidget(title, 1)
         if edit is not None:
             button = make_button(f"edit:{edit.value}", role="link")
-            button.setText(self.tr(edit_key))
+            button.setText(self.t(edit_key))
             button.clicked.connect(lambda _=False, s=edit: self._edit(s))
             top.addWidget(button)
         box.addLayout(top)
@@ -202,14 +202,14 @@ class ReviewScreen(ApplicationScreen):
         grid = self._section("review.applicant", None)
         identity = visit.identity
         if identity is not None:
-            self._pair(grid, self.tr("review.name"), identity.name)
-            self._pair(grid, self.tr("review.id_number"), identity.masked_id_number)
+            self._pair(grid, self.t("review.name"), identity.name)
+            self._pair(grid, self.t("review.id_number"), identity.masked_id_number)
 
         grid = self._section("review.item", None)
-        self._pair(grid, self.tr("review.item"), item.name.get(lang))
-        self._pair(grid, self.tr("review.department"), item.department.get(lang))
-        self._pair(grid, self.tr("review.time_limit"), time_limit_text(item.time_limit_days, lang))
-        self._pair(grid, self.tr("review.fee"), fee_text(item.fee_fen, lang))
+        self._pair(grid, self.t("review.item"), item.name.get(lang))
+        self._pair(grid, self.t("review.department"), item.department.get(lang))
+        self._pair(grid, self.t("review.time_limit"), time_limit_text(item.time_limit_days, lang))
+        self._pair(grid, self.t("review.fee"), fee_text(item.fee_fen, lang))
 
         if item.form:
             grid = self._section("review.form", Step.FORM)
@@ -218,32 +218,32 @@ class ReviewScreen(ApplicationScreen):
 
         grid = self._section("review.materials", Step.MATERIALS if item.materials else None)
         if not item.materials:
-            self._pair(grid, "", self.tr("review.no_materials"))
+            self._pair(grid, "", self.t("review.no_materials"))
         for material in item.materials:
             captured = visit.materials.get(material.code)
             if captured is not None:
-                state = self.tr("review.captured", n=len(captured.pages))
+                state = self.t("review.captured", n=len(captured.pages))
             elif material.code in visit.deferred:
-                state = self.tr("review.deferred")
+                state = self.t("review.deferred")
             else:
-                state = self.tr("review.missing")
+                state = self.t("review.missing")
             self._pair(grid, material.name.get(lang), state)
 
         grid = self._section("review.delivery", Step.DELIVERY)
         method = visit.delivery.get("method")
-        self._pair(grid, self.tr("review.delivery"),
-                   self.tr(f"app.delivery.{method}") if method else self.tr("review.not_chosen"))
+        self._pair(grid, self.t("review.delivery"),
+                   self.t(f"app.delivery.{method}") if method else self.t("review.not_chosen"))
         if method == "express":
             for key in ("recipient", "phone", "address"):
-                self._pair(grid, self.tr(f"review.{key}"), visit.delivery.get(key, ""))
+                self._pair(grid, self.t(f"review.{key}"), visit.delivery.get(key, ""))
 
         grid = self._section("review.commitment", Step.COMMITMENT, "review.resign")
         at = visit.commitment_accepted_at
         if at is not None:
-            self._pair(grid, "", self.tr("review.signed", at=at.strftime("%Y-%m-%d %H:%M"),
+            self._pair(grid, "", self.t("review.signed", at=at.strftime("%Y-%m-%d %H:%M"),
                                          version=visit.commitment_version or ""))
         else:
-            self._pair(grid, "", self.tr("review.not_signed"))
+            self._pair(grid, "", self.t("review.not_signed"))
         if visit.signature_png:
             picture = QLabel()
             pixmap = QPixmap()
@@ -260,9 +260,9 @@ class ReviewScreen(ApplicationScreen):
         if f is None:
             return raw
         if f.type is FieldType.CHECKBOX:
-            return self.tr("review.yes" if raw == "true" else "review.no")
+            return self.t("review.yes" if raw == "true" else "review.no")
         if raw == "":
-            return self.tr("review.blank")
+            return self.t("review.blank")
         if f.type is FieldType.SELECT:
             option = f.option(raw)
             return option.label.get(self.lang) if option is not None else raw

@@ -253,7 +253,7 @@ class Section(QWidget):
     def terminal(self) -> Terminal:
         return self.owner.terminal
 
-    def tr(self, key: str, **values: object) -> str:  # type: ignore[override]
+    def t(self, key: str, **values: object) -> str:
         return t(key, self.owner.lang, **values)
 
     def refresh(self) -> None:
@@ -322,7 +322,7 @@ class DevicesSection(Section):
             port = self.terminal.config.device(kind).port
             device_row.name.setText(t(f"device.{kind}", self.owner.lang))
             if h is None:
-                device_row.state.setText(self.tr("tech.not_configured"))
+                device_row.state.setText(self.t("tech.not_configured"))
             else:
                 shown = supervisor.effective(kind, h) if supervisor is not None else h
                 bits = [t(f"state.{shown.state.value}", self.owner.lang), shown.reason, shown.detail, port]
@@ -331,14 +331,14 @@ class DevicesSection(Section):
             if record is None or not (record.taken_offline or record.resets_total):
                 device_row.supervision.setText("")
             elif record.taken_offline:
-                device_row.supervision.setText(self.tr("tech.taken_offline", since=record.offline_since or ""))
+                device_row.supervision.setText(self.t("tech.taken_offline", since=record.offline_since or ""))
             else:
-                device_row.supervision.setText(self.tr("tech.resets", n=record.resets_in_window,
+                device_row.supervision.setText(self.t("tech.resets", n=record.resets_in_window,
                                                        total=record.resets_total))
             device_row.supervision.setVisible(bool(device_row.supervision.text()))
-            device_row.test.setText(self.tr(f"tech.test.{kind}"))
-            device_row.reconnect.setText(self.tr("tech.reconnect"))
-            device_row.restore.setText(self.tr("tech.restore"))
+            device_row.test.setText(self.t(f"tech.test.{kind}"))
+            device_row.reconnect.setText(self.t("tech.reconnect"))
+            device_row.restore.setText(self.t("tech.restore"))
             device_row.test.setEnabled(configured or kind == "camera")
             device_row.reconnect.setEnabled(configured)
             device_row.restore.setVisible(record is not None and record.taken_offline)
@@ -366,7 +366,7 @@ class DevicesSection(Section):
             if now >= deadline:
                 del self.waiting[kind]
                 key = "tech.card_timeout" if kind == "id_reader" else "tech.scan_timeout"
-                self._set(kind, self.tr(key, s=int(CARD_WAIT_S if kind == "id_reader" else SCAN_WAIT_S)))
+                self._set(kind, self.t(key, s=int(CARD_WAIT_S if kind == "id_reader" else SCAN_WAIT_S)))
 
     def reconnect(self, kind: str) -> None:
         runner = self.terminal.devices.runner(kind)
@@ -391,15 +391,15 @@ class DevicesSection(Section):
             self._camera_preview()
             return
         if runner is None:
-            self._set(kind, self.tr("tech.no_device"))
+            self._set(kind, self.t("tech.no_device"))
             return
         if kind == "id_reader":
             self.waiting[kind] = self.terminal.clock() + CARD_WAIT_S
             runner.wake()
-            self._set(kind, self.tr("tech.card_wait"))
+            self._set(kind, self.t("tech.card_wait"))
         elif kind == "scanner":
             self.waiting[kind] = self.terminal.clock() + SCAN_WAIT_S
-            self._set(kind, self.tr("tech.scan_wait"))
+            self._set(kind, self.t("tech.scan_wait"))
         elif kind == "printer":
             self._print_test_page(runner)
 
@@ -412,15 +412,15 @@ class DevicesSection(Section):
                               printed_at=dt.datetime.now().astimezone(), hall_name=cfg.hall,
                               terminal_name=cfg.terminal_name)
         future = runner.call(lambda driver: driver.print_job(job))
-        self._set("printer", self.tr("tech.printing"))
+        self._set("printer", self.t("tech.printing"))
 
         def done(result: Any, exc: BaseException | None) -> None:
             if exc is None and getattr(result, "printed", False):
-                self._set("printer", self.tr("tech.printed"))
+                self._set("printer", self.t("tech.printed"))
             else:
                 reason = getattr(getattr(result, "reason", None), "value", None) or (
                     type(exc).__name__ if exc is not None else "?")
-                self._set("printer", self.tr("tech.print_failed", reason=reason))
+                self._set("printer", self.t("tech.print_failed", reason=reason))
 
         self.owner.run_in_background(lambda: future.result(timeout=40), done)
 
@@ -433,24 +433,24 @@ class DevicesSection(Section):
         if kind == "id_reader" and isinstance(event, CardRead):
             identity = event.identity
             del self.waiting[kind]
-            self._set(kind, self.tr("tech.card_ok", type=t(f"idtype.{identity.id_type.value}", self.owner.lang),
+            self._set(kind, self.t("tech.card_ok", type=t(f"idtype.{identity.id_type.value}", self.owner.lang),
                                     name=identity.masked_name, number=identity.masked_id_number))
             log.info("technician: test card read (%s)", identity.id_type.value)
         elif kind == "id_reader" and isinstance(event, CardReadFailed):
             del self.waiting[kind]
-            self._set(kind, self.tr("tech.card_failed", reason=event.reason))
+            self._set(kind, self.t("tech.card_failed", reason=event.reason))
         elif kind == "scanner" and isinstance(event, CodeScanned):
             del self.waiting[kind]
             symbology = getattr(event.symbology, "value", None) or (str(event.symbology) if event.symbology else "")
-            self._set(kind, self.tr("tech.scanned", chars=len(event.text), sym=f", {symbology}" if symbology else "",
+            self._set(kind, self.t("tech.scanned", chars=len(event.text), sym=f", {symbology}" if symbology else "",
                                     text=_plain(event.text)))
             log.info("technician: test scan (%d chars)", len(event.text))
         elif kind == "scanner" and isinstance(event, ScanRejected):
-            self._set(kind, self.tr("tech.scan_rejected", reason=getattr(event.reason, "value", str(event.reason))))
+            self._set(kind, self.t("tech.scan_rejected", reason=getattr(event.reason, "value", str(event.reason))))
 
     # -- camera ------------------------------------------------------------------------------
     def _camera_preview(self) -> None:
-        self._set("camera", self.tr("tech.camera_wait"))
+        self._set("camera", self.t("tech.camera_wait"))
         runner = self.terminal.devices.runner("camera")
         simulated = self.terminal.config.device("camera").simulated
 
@@ -460,7 +460,7 @@ class DevicesSection(Section):
         def done(result: Any, exc: BaseException | None) -> None:
             preview = self.rows["camera"].preview
             if exc is not None or result is None:
-                self._set("camera", self.tr("tech.camera_unavailable", reason=type(exc).__name__ if exc else "?"))
+                self._set("camera", self.t("tech.camera_unavailable", reason=type(exc).__name__ if exc else "?"))
                 return
             image, message = result
             if preview is not None and image is not None:
@@ -568,7 +568,7 @@ class OutboxSection(Section):
             self.message.setText(str(exc))
         else:
             log.info("technician: retry %s", item_id)
-            self.message.setText(self.tr("tech.outbox.retried", id=item_id))
+            self.message.setText(self.t("tech.outbox.retried", id=item_id))
             if self.terminal.sync is not None:
                 self.terminal.sync.wake()
         self.refresh()
@@ -577,8 +577,8 @@ class OutboxSection(Section):
         from offline_queue.errors import OutboxError
         from offline_queue.model import State
 
-        self.sync.setText(self.tr("tech.outbox.sync"))
-        self.refresh_button.setText(self.tr("tech.refresh"))
+        self.sync.setText(self.t("tech.outbox.sync"))
+        self.refresh_button.setText(self.t("tech.refresh"))
         self.message.setVisible(bool(self.message.text()))
         for widget in self._rows:
             widget.setParent(None)
@@ -586,7 +586,7 @@ class OutboxSection(Section):
         self._rows = []
         outbox = self.terminal.outbox
         if outbox is None:
-            self.counts.setText(self.tr("tech.outbox.closed", why=self.terminal.storage_problem or "-"))
+            self.counts.setText(self.t("tech.outbox.closed", why=self.terminal.storage_problem or "-"))
             self.alert.hide()
             self.title.hide()
             return
@@ -594,19 +594,19 @@ class OutboxSection(Section):
             status = outbox.status()
             quarantined = outbox.list([State.QUARANTINED], limit=20)
         except OutboxError as exc:
-            self.counts.setText(self.tr("tech.outbox.closed", why=type(exc).__name__))
+            self.counts.setText(self.t("tech.outbox.closed", why=type(exc).__name__))
             return
         oldest = f"{status.oldest_pending_age_s // 60} min" if status.oldest_pending_age_s else "-"
-        self.counts.setText(self.tr(
+        self.counts.setText(self.t(
             "tech.outbox.counts", pending=status.pending, delivering=status.delivering, delivered=status.delivered,
             quarantined=status.quarantined + status.evaluations_quarantined, oldest=oldest,
             evals=status.evaluations_pending, purged=status.purged))
-        alerts = [self.tr("tech.outbox.alert", text=status.technician_alert)] if status.technician_alert else []
+        alerts = [self.t("tech.outbox.alert", text=status.technician_alert)] if status.technician_alert else []
         if status.last_error:
-            alerts.append(self.tr("tech.outbox.last_error", text=status.last_error))
+            alerts.append(self.t("tech.outbox.last_error", text=status.last_error))
         self.alert.setText("\n".join(alerts))
         self.alert.setVisible(bool(alerts))
-        self.title.setText(self.tr("tech.outbox.quarantined" if quarantined else "tech.outbox.none_quarantined"))
+        self.title.setText(self.t("tech.outbox.quarantined" if quarantined else "tech.outbox.none_quarantined"))
         self.title.show()
         for item in quarantined:
             q = item.quarantine
@@ -616,7 +616,7 @@ class OutboxSection(Section):
             label = make_label("small")
             label.setText(f"{item.kind.value} {item.receipt_no or item.id}  {item.item_code or ''}\n{why}")
             button = make_button(f"retry:{item.id}")
-            button.setText(self.tr("tech.outbox.retry"))
+            button.setText(self.t("tech.outbox.retry"))
             button.clicked.connect(lambda _=False, rid=item.id: self.retry(rid))
             line = row(label, button, stretch_first=True)
             self.items.addWidget(line)
@@ -684,17 +684,17 @@ class PlatformSection(Section):
 
         config = self.terminal.config
         creds = credentials.load(config.storage_dir)
-        none = self.tr("tech.platform.not_provisioned")
-        self.info.setText(self.tr("tech.platform.info", url=creds.platform_url if creds else config.platform_url,
+        none = self.t("tech.platform.not_provisioned")
+        self.info.setText(self.t("tech.platform.info", url=creds.platform_url if creds else config.platform_url,
                                   tid=creds.terminal_id if creds else none, hall=creds.hall if creds else config.hall,
                                   name=creds.name if creds else config.terminal_name))
         self.status.setText(self._status_text())
         self.status.setVisible(bool(self.status.text()))
-        self.check.setText(self.tr("tech.platform.check"))
-        self.form_title.setText(self.tr("tech.platform.form"))
+        self.check.setText(self.t("tech.platform.check"))
+        self.form_title.setText(self.t("tech.platform.form"))
         for key, label in self.labels.items():
-            label.setText(self.tr(f"tech.platform.{key}"))
-        self.provision_button.setText(self.tr("tech.platform.provision"))
+            label.setText(self.t(f"tech.platform.{key}"))
+        self.provision_button.setText(self.t("tech.platform.provision"))
         self.result.setVisible(bool(self.result.text()))
         if not self._prefilled:
             self.url.setText(creds.platform_url if creds else config.platform_url)
@@ -714,16 +714,16 @@ class PlatformSection(Section):
                     offset = outbox.status().clock_offset_s
                 except OutboxError:
                     offset = None
-            return "" if offset is None else self.tr("tech.platform.offset_only", offset=f"{offset:+.1f} s")
+            return "" if offset is None else self.t("tech.platform.offset_only", offset=f"{offset:+.1f} s")
         if not check.reachable:
-            return self.tr("tech.platform.unreachable", why=check.detail)
+            return self.t("tech.platform.unreachable", why=check.detail)
         offset_text = f"{check.clock_offset_s:+.1f} s" if check.clock_offset_s is not None else "?"
-        return self.tr("tech.platform.reachable", token=self.tr(f"tech.platform.token.{check.token}"),
+        return self.t("tech.platform.reachable", token=self.t(f"tech.platform.token.{check.token}"),
                        offset=offset_text)
 
     def check_now(self) -> None:
         config = self.terminal.config
-        self.status.setText(self.tr("tech.platform.checking"))
+        self.status.setText(self.t("tech.platform.checking"))
         self.status.show()
 
         def done(result: Any, exc: BaseException | None) -> None:
@@ -740,7 +740,7 @@ class PlatformSection(Section):
         terminal = self.terminal
         health = dict(terminal.devices.health())
         outbox = terminal.outbox
-        self.result.setText(self.tr("tech.platform.provisioning"))
+        self.result.setText(self.t("tech.platform.provisioning"))
         self.result.show()
         self.keyboard.detach()
         log.info("technician: provisioning")
@@ -752,15 +752,15 @@ class PlatformSection(Section):
         def done(result: Any, exc: BaseException | None) -> None:
             self.code.clear()
             if exc is not None:
-                self.result.setText(self.tr("tech.platform.unreachable", why=type(exc).__name__))
+                self.result.setText(self.t("tech.platform.unreachable", why=type(exc).__name__))
             elif isinstance(result, Provisioned):
-                lines = [self.tr("tech.platform.provisioned", tid=result.terminal_id,
-                                 kept=self.tr("tech.platform.kept") if result.kept_id else "",
+                lines = [self.t("tech.platform.provisioned", tid=result.terminal_id,
+                                 kept=self.t("tech.platform.kept") if result.kept_id else "",
                                  catalog=result.catalog_version or "-")]
                 if result.doctor is not None:
                     for check in result.doctor.checks:
                         mark = "✓" if check.ok else ("✗" if check.required else "–")
-                        lines.append(self.tr("tech.platform.doctor", line=f"{mark} {check.name} {check.state}"
+                        lines.append(self.t("tech.platform.doctor", line=f"{mark} {check.name} {check.state}"
                                              + (f" — {check.fix}" if check.fix else "")))
                 self.result.setText("\n".join(lines))
                 terminal.catalog = terminal.load_catalog()
@@ -807,9 +807,9 @@ class LogsSection(Section):
         self.text.setPlainText("\n".join(lines))
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
-        self.where.setText(self.tr("tech.logs.where", path=str(self.owner.export_dir())))
-        self.refresh_button.setText(self.tr("tech.refresh"))
-        self.export.setText(self.tr("tech.logs.export"))
+        self.where.setText(self.t("tech.logs.where", path=str(self.owner.export_dir())))
+        self.refresh_button.setText(self.t("tech.refresh"))
+        self.export.setText(self.t("tech.logs.export"))
         self.message.setVisible(bool(self.message.text()))
 
     def export_now(self) -> None:
@@ -823,10 +823,10 @@ class LogsSection(Section):
 
         def done(result: Any, exc: BaseException | None) -> None:
             if isinstance(result, kiosk_logs.ExportResult):
-                self.message.setText(self.tr("tech.logs.exported", n=result.files, path=str(result.path)))
+                self.message.setText(self.t("tech.logs.exported", n=result.files, path=str(result.path)))
                 self.message.setObjectName("ok")
             else:
-                self.message.setText(self.tr("tech.logs.export_failed", why=type(exc).__name__ if exc else "?"))
+                self.message.setText(self.t("tech.logs.export_failed", why=type(exc).__name__ if exc else "?"))
                 self.message.setObjectName("error")
             self.message.style().unpolish(self.message)
             self.message.style().polish(self.message)
@@ -899,13 +899,13 @@ class StaffSection(Section):
         self._code: tuple[str, str, str] | None = None  # (staff id, name, code) just added
 
     def refresh(self) -> None:
-        self.add_title.setText(self.tr("tech.staff.add_title"))
+        self.add_title.setText(self.t("tech.staff.add_title"))
         for key, label in self.labels.items():
-            label.setText(self.tr(f"tech.staff.{key}"))
-        self.add.setText(self.tr("tech.staff.add"))
-        self.print_code.setText(self.tr("tech.staff.print"))
-        self.pin_title.setText(self.tr("tech.staff.pin_title"))
-        self.set_pin.setText(self.tr("tech.staff.set_pin"))
+            label.setText(self.t(f"tech.staff.{key}"))
+        self.add.setText(self.t("tech.staff.add"))
+        self.print_code.setText(self.t("tech.staff.print"))
+        self.pin_title.setText(self.t("tech.staff.pin_title"))
+        self.set_pin.setText(self.t("tech.staff.set_pin"))
         self.message.setVisible(bool(self.message.text()))
 
     def forget(self) -> None:
@@ -923,7 +923,7 @@ class StaffSection(Section):
         staff_id, name, pin = self.staff_id.text().strip(), self.staff_name.text().strip(), self.staff_pin.text()
         self.staff_pin.clear()
         if not (staff_id.isalnum() and staff_id.isascii() and name and pin.isdigit() and len(pin) >= 6):
-            self.message.setText(self.tr("tech.staff.bad"))
+            self.message.setText(self.t("tech.staff.bad"))
             self.refresh()
             return
         code = self.owner.services.staff.add(staff_id, name, pin)
@@ -931,7 +931,7 @@ class StaffSection(Section):
         self._code = (staff_id, name, code)
         self.qr.setPixmap(qr_pixmap(code, 320))
         self.qr.show()
-        self.caption.setText(self.tr("tech.staff.added", name=name, id=staff_id))
+        self.caption.setText(self.t("tech.staff.added", name=name, id=staff_id))
         self.print_code.show()
         self.message.clear()
         self.keyboard.detach()
@@ -944,7 +944,7 @@ class StaffSection(Section):
             return
         runner = self.terminal.devices.runner("printer")
         if runner is None:
-            self.message.setText(self.tr("tech.no_device"))
+            self.message.setText(self.t("tech.no_device"))
             self.refresh()
             return
         staff_id, name, code = self._code
@@ -959,7 +959,7 @@ class StaffSection(Section):
         def done(result: Any, exc: BaseException | None) -> None:
             ok = exc is None and getattr(result, "printed", False)
             reason = getattr(getattr(result, "reason", None), "value", "?") if exc is None else type(exc).__name__
-            self.message.setText(self.tr("tech.printed") if ok else self.tr("tech.print_failed", reason=reason))
+            self.message.setText(self.t("tech.printed") if ok else self.t("tech.print_failed", reason=reason))
             self.refresh()
 
         self.owner.run_in_background(lambda: future.result(timeout=40), done)
@@ -969,15 +969,15 @@ class StaffSection(Section):
         self.new_pin.clear()
         self.repeat_pin.clear()
         if first != second:
-            self.message.setText(self.tr("tech.staff.pin_mismatch"))
+            self.message.setText(self.t("tech.staff.pin_mismatch"))
         else:
             try:
                 self.owner.services.lock.set_pin(first)
             except ValueError:
-                self.message.setText(self.tr("tech.staff.pin_mismatch"))
+                self.message.setText(self.t("tech.staff.pin_mismatch"))
             else:
                 log.info("technician: PIN changed")
-                self.message.setText(self.tr("tech.staff.pin_set"))
+                self.message.setText(self.t("tech.staff.pin_set"))
         self.refresh()
 
 
@@ -1020,35 +1020,35 @@ class SystemSection(Section):
         lang = self.owner.lang
         if services.disk is not None:
             status = services.disk.status()
-            self.disk.setText(self.tr("tech.system.disk", mib=status.free_mib,
-                                      level=self.tr(f"tech.system.level.{status.level.value}"),
+            self.disk.setText(self.t("tech.system.disk", mib=status.free_mib,
+                                      level=self.t(f"tech.system.level.{status.level.value}"),
                                       need=status.needed_bytes // (1024 * 1024)))
         else:
             self.disk.setText("")
         self.disk.setVisible(bool(self.disk.text()))
         nightly = services.nightly
         if nightly is not None:
-            last = nightly.last_night or self.tr("tech.system.never")
-            self.nightly.setText(self.tr("tech.system.nightly", start=nightly.window.start.strftime("%H:%M"),
+            last = nightly.last_night or self.t("tech.system.never")
+            self.nightly.setText(self.t("tech.system.nightly", start=nightly.window.start.strftime("%H:%M"),
                                          end=nightly.window.end.strftime("%H:%M"), last=last))
         self.nightly.setVisible(nightly is not None)
         alerts = self.owner.alert_lines()
-        self.alerts.setText("\n".join([self.tr("tech.system.alerts"), *alerts]) if alerts
-                            else self.tr("tech.system.no_alerts"))
+        self.alerts.setText("\n".join([self.t("tech.system.alerts"), *alerts]) if alerts
+                            else self.t("tech.system.no_alerts"))
         self.alerts.setObjectName("error" if alerts else "")
         self.alerts.style().unpolish(self.alerts)
         self.alerts.style().polish(self.alerts)
         asked = self.terminal.status.help_requested
-        self.help.setText(self.tr("tech.system.help") if asked else "")
+        self.help.setText(self.t("tech.system.help") if asked else "")
         self.help.setVisible(asked)
         self.help_answered.setVisible(asked)
-        self.help_answered.setText(self.tr("tech.system.help_answered"))
-        self.run.setText(self.tr("tech.system.run"))
+        self.help_answered.setText(self.t("tech.system.help_answered"))
+        self.run.setText(self.t("tech.system.run"))
         self.run.setVisible(nightly is not None)
         now = self.terminal.clock()
         for key, button in (("restart", self.restart), ("quit", self.quit)):
             armed = self._armed.get(key, -1.0) > now
-            button.setText(t("tech.system.confirm", lang) if armed else self.tr(f"tech.system.{key}"))
+            button.setText(t("tech.system.confirm", lang) if armed else self.t(f"tech.system.{key}"))
         self.message.setVisible(bool(self.message.text()))
 
     def tick(self) -> None:
@@ -1071,16 +1071,16 @@ class SystemSection(Section):
         nightly = self.owner.services.nightly
         if nightly is None or nightly.running:
             return
-        self.message.setText(self.tr("tech.system.running"))
+        self.message.setText(self.t("tech.system.running"))
         self.refresh()
         log.info("technician: run maintenance now")
 
         def done(result: Any, exc: BaseException | None) -> None:
             if exc is not None:
-                self.message.setText(self.tr("tech.system.ran", summary=type(exc).__name__))
+                self.message.setText(self.t("tech.system.ran", summary=type(exc).__name__))
             else:
                 summary = "; ".join(f"{s.name} {'✓' if s.ok else '✗'} {s.detail}" for s in result.steps)
-                self.message.setText(self.tr("tech.system.ran", summary=summary))
+                self.message.setText(self.t("tech.system.ran", summary=summary))
             self.refresh()
 
         self.owner.run_in_background(lambda: nightly.run(technician=True), done)
@@ -1201,16 +1201,16 @@ class TechnicianScreen(Screen):
             action()
 
     # -- Screen -----------------------------------------------------------------------------
-    def render(self) -> None:  # type: ignore[override]
+    def refresh(self) -> None:
         from offline_queue import credentials
 
         creds = credentials.load(self.terminal.config.storage_dir)
-        self.title.setText(self.tr("tech.title"))
-        tid = creds.terminal_id if creds else self.tr("tech.platform.not_provisioned")
+        self.title.setText(self.t("tech.title"))
+        tid = creds.terminal_id if creds else self.t("tech.platform.not_provisioned")
         self.identity.setText(f"{self.terminal.config.terminal_name} · {tid} · {self.terminal.config.hall}")
-        self.leave.setText(self.tr("tech.leave"))
+        self.leave.setText(self.t("tech.leave"))
         for key, button in self.nav_buttons.items():
-            button.setText(self.tr(f"tech.section.{key}"))
+            button.setText(self.t(f"tech.section.{key}"))
             button.setChecked(key == self.current)
         self.sections[self.current].refresh()
 

@@ -33,14 +33,14 @@ from screens import theme
 from screens.after_screens import AFTER_SCREENS
 from screens.application_screens import APPLICATION_SCREENS
 from screens.attract_screen import AttractScreen
-from screens.capture_screen import CaptureScreen
 from screens.base import Screen, make_button, make_label
+from screens.capture_screen import CaptureScreen
 from screens.home_screen import HomeScreen
-from screens.technician_screens import TECHNICIAN_SCREENS
 from screens.identify_screen import IdentifyScreen, IdentityScreen
 from screens.materials_screen import MaterialsScreen
 from screens.out_of_service_screen import OutOfServiceScreen
 from screens.receipt_screen import ReceiptScreen, SubmittingScreen
+from screens.technician_screens import TECHNICIAN_SCREENS
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class IdleOverlay(QFrame):
         outer.setContentsMargins(80, 0, 80, 0)
         self.hide()
 
-    def render(self, lang: str) -> None:
+    def refresh(self, lang: str) -> None:
         seconds = int(self.machine.idle_remaining_s() + 0.999)
         self.title.setText(t("idle.title", lang))
         self.countdown.setText(str(seconds))
@@ -137,7 +137,7 @@ class KioskWindow(QWidget):
         self.bridge.status_changed.connect(self._status_changed, Qt.ConnectionType.QueuedConnection)
         terminal.devices.on_event(self.bridge.device_event.emit)
         terminal.on_status(lambda _view: self.bridge.status_changed.emit())
-        self.machine.subscribe(lambda _m: self.render())
+        self.machine.subscribe(lambda _m: self.refresh())
 
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -146,7 +146,7 @@ class KioskWindow(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
-        self.render()
+        self.refresh()
 
     # -- construction ---------------------------------------------------------------------
     def _build_topbar(self) -> QWidget:
@@ -201,7 +201,7 @@ class KioskWindow(QWidget):
     def current_screen(self) -> Screen:
         return self.screens[self.machine.step]
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         elderly = self.machine.visit.elderly
         if elderly != self._elderly_applied:
             self.setStyleSheet(theme.stylesheet(theme.metrics(elderly)))
@@ -215,10 +215,10 @@ class KioskWindow(QWidget):
                 self._current.left()
             self.stack.setCurrentWidget(self._pages[self.machine.step])
             self._current = screen
-            screen.render()
+            screen.refresh()
             screen.entered()
         else:
-            screen.render()
+            screen.refresh()
         lang = self.lang
         self.hall_label.setText(self.terminal.config.terminal_name)
         self.language_button.setText(t("frame.language", lang))
@@ -236,7 +236,7 @@ class KioskWindow(QWidget):
     def _render_overlay(self) -> None:
         if self.machine.idle_warning:
             self.overlay.setGeometry(self.rect())
-            self.overlay.render(self.lang)
+            self.overlay.refresh(self.lang)
             self.overlay.show()
             self.overlay.raise_()
         else:
@@ -267,7 +267,7 @@ class KioskWindow(QWidget):
         self.machine.tick()
         self.clock_label.setText(self._now_text())
         if self.machine.idle_warning:
-            self.overlay.render(self.lang)
+            self.overlay.refresh(self.lang)
         screen = self._current
         if isinstance(screen, AttractScreen):
             screen.tick()

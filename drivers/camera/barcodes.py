@@ -57,7 +57,7 @@ class DecoderConfig:
     locate_long_side: int = 2200
     max_crops: int = 10
     use_pyzbar: bool = True  # the second reader, on crops zxing could not read
-    budget_s: float = 0.4  # stop trying further crops after this long (a still, not preview)
+    budget_s: float = 1.0  # stop trying further crops after this long (caps a pathological still)
 
 
 def _halve_to(img: Image, long_side: int) -> tuple[Image, float]:

@@ -63,6 +63,10 @@ class CameraConfig:
     still_timeout_s: float = 4.0  # a full-resolution switch can take a second or more
     black_frames_degraded: int = 30  # ~2 s at 15 fps of black frames: lens covered
     auto_capture: bool = True
+    # Run the page pipeline on preview frames only while a capture screen wants it
+    # (`set_preview(True)`): 40 ms a frame is a core's third, wasted on other screens.
+    # Frames are still read (health, stalls, `latest_frame`) either way.
+    preview: bool = False
 
 
 class CameraDriver:
@@ -89,6 +93,8 @@ class CameraDriver:
         self._black = 0
         self._pushed: collections.deque[tuple[Image | None, str]] = collections.deque()
         self._lock = threading.Lock()  # guards _pushed (push_image is called from other threads)
+        self._preview = self.config.preview
+        self._latest: Frame | None = None
 
     def __repr__(self) -> str:
         return f"CameraDriver({self.spec!r}, {self._health.state.value})"
@@ -101,6 +107,7 @@ class CameraDriver:
         self._source = src
         self._last_frame_at = self._clock()
         self._black = 0
+        self._latest = None
         self._health = CONNECTING
         self.pipeline.reset()
 
@@ -129,6 +136,10 @@ class CameraDriver:
                 raise CameraUnavailable(f"no frame for {now - self._last_frame_at:.1f} s")
             return events
         self._last_frame_at = now
+        self._latest = frame
+        if not self._preview:
+            self._health = self._health_now(src)
+            return events
         result = self.pipeline.process_preview(frame.image, t=frame.t)
         events.append(PreviewUpdated(frame, result))
         self._black = self._black + 1 if result.reason == TOO_DARK else 0
@@ -149,6 +160,16 @@ class CameraDriver:
             return CaptureFailed("no_still")
         result = self.pipeline.process_preview(frame.image, t=frame.t)
         return self._capture(frame, result)
+
+    def set_preview(self, active: bool) -> None:
+        """Start or stop the page pipeline on preview frames (a capture screen is shown)."""
+        self._preview = active
+        if not active:
+            self.pipeline.reset()
+
+    def latest_frame(self) -> Image | None:
+        """The newest camera frame (BGR), for a technician's test picture."""
+        return None if self._latest is None else self._latest.image
 
     def push_image(self, image: Image) -> None:
         """Play `image` through the pipeline as if the camera produced it."""

@@ -2,26 +2,30 @@
 
 Pure numpy/cv2: no clocks, threads or Qt. The pipeline follows hardware-protocols.md
 §4.2 (downscale, several candidate generators, quad validation, refine at full
-resolution as SmartDoc 2015's ISPL-CVML did):
+resolution, as SmartDoc 2015's ISPL-CVML did):
 
-1. Downscale by an integer factor to about 1000 px on the long side.
-2. Propose quads from cues that fail in different places:
-   regions between Canny edges (taken per Lab channel, so a blue card on a grey desk of
-   equal lightness still has edges); Otsu regions on lightness and on the colour
-   distance from the desk seen at the frame's rim; and quads on 4 edge *lines* (two
-   roughly parallel pairs) ranked by how much of each side edge segments cover, which
-   still finds a page whose outline has gaps (glare, a finger, white on white) where
-   every region leaks into the desk. Hulls become quads by their 4 longest sides
-   (robust to a finger bulging the hull) or by the smallest enclosing quad.
-3. Score each quad from colour profiles across its sides: a *step* (colour differs
-   3 px and 7 px out from in) or at least a thin shadow rim; corners whose inside looks
-   like the page; and straightness (the share of edge samples within 1.2 px of one
-   line). A printed border, a cutting-mat grid line or a plank seam is a line, not a
-   step; a finger or a pen is straight but has round ends, so its corners are desk.
-4. Refit each side from edge samples along its normal with a RANSAC line fit, so a
-   finger over an edge, a rounded card corner or a glare patch only removes samples.
-5. Refit the winner's sides on the full-resolution frame (sub-pixel derivative peaks
-   along the normal, RANSAC again), then order the corners from the page's top-left.
+1. Halve to about 1000 px on the long side (13 MP: 1052 × 780).
+2. Propose quads from cues that fail in different places: regions between Canny edges
+   (per Lab channel, so a blue card on a grey desk of equal lightness still has
+   edges); Otsu regions on lightness and on the colour distance from the desk seen at
+   the frame's rim; quads on 4 edge *lines* (two near-parallel pairs) ranked by how
+   much of each side edge segments cover; and each region's outline snapped to the
+   lines near its sides. Lines find a page whose outline has gaps (glare, a finger,
+   white on white) where every region leaks into the desk.
+3. Score every quad from colour profiles across its sides (one remap for all): a *step*
+   (colour differs 3 px and 7 px out from in) or at least a thin dark shadow rim;
+   straightness; corners that are not desk. A printed border, a cutting-mat grid line
+   or a plank seam is a line, not a step; a finger is straight but has round ends.
+4. Refit the best sides from edge samples along their normals (RANSAC), so a finger
+   over an edge, a rounded card corner or a glare patch only removes samples.
+5. Choose: the quad whose colours are most unlike the rest of the frame's (a page is a
+   thing of its own; a text block shares its paper with the rest of the page, a patch
+   of wood grain is more desk); then any valid quad holding it whose added part is not
+   desk (the page around its header band). A side that the page's edges run past is a
+   rule across a page that goes on off the frame: `page_cut`.
+6. Refit the winner's sides on the full-resolution frame (sub-pixel box-step peaks
+   along the normals, RANSAC), order the corners from the page's top-left (upright by
+   shape, and by the print's direction when it tells).
 
 Rejections are reasons, not exceptions: `no_page`, `page_cut` (a page runs off the
 frame), `two_pages`, `too_dark` (lens covered or sensor not started).
@@ -59,12 +63,12 @@ ID1_ASPECT = 85.6 / 54.0
 @dataclass(frozen=True)
 class DetectorConfig:
     work_long_side: int = 1100  # 13 MP halves twice to 1052×780, 1080p once to 960×540
-    min_area_frac: float = 0.010  # of the frame; an ID-1 card under a 13 MP 高拍仪 is ~2.5 %
+    min_area_frac: float = 0.015  # of the frame; an ID-1 card under a 13 MP 高拍仪 covering A3 is ~3 %
     max_area_frac: float = 0.97
     min_side_frac: float = 0.05  # of the frame's long side
     max_aspect: float = 6.0
     min_angle_deg: float = 60.0  # an overhead camera keeps page corners near 90°
-    border_margin_frac: float = 0.003  # a corner closer than this to the frame edge: cut
+    border_margin_frac: float = 0.0015  # a corner closer than this to the frame edge: cut
     min_support: float = 0.62  # mean share of samples with edge evidence
     min_side_support: float = 0.30  # every side shows itself somewhat (a finger hides < 70 %)
     min_straight: float = 0.55  # mean share of edge samples on the fitted line
@@ -185,6 +189,7 @@ class _Evidence:
     straight: F64  # (C, 4): share of samples whose edge lies within 1.2 px of the side
     corners: I64  # (C,): corners whose inside looks like the page
     samples: NDArray[np.bool_]  # (C, 4, n): which samples along each side show a step
+    polarity: F64  # (C, 4): sign of inside-minus-outside lightness over a side's steps (0: mixed)
     contrast: F64  # (C,): median colour inside the outline against median outside,
     # in units of a third of the spread outside (plain levels on a flat desk)
 
@@ -249,8 +254,14 @@ def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
     spread = np.median(np.linalg.norm(outs - med_out[:, None, :], axis=2), axis=1)
     contrast = np.linalg.norm(med_in - med_out, axis=1)
     del spread
+    # Which side of each step is lighter, where a side is consistent about it (≥ 80 %).
+    lighter_in = (prof[..., _I_IN7, 0] > prof[..., _I_OUT7, 0]) & step_ok
+    lighter_out = (prof[..., _I_IN7, 0] < prof[..., _I_OUT7, 0]) & step_ok
+    n_steps = np.maximum(step_ok.sum(axis=2), 1)
+    polarity = np.where(lighter_in.sum(axis=2) >= 0.8 * n_steps, 1.0,
+                        np.where(lighter_out.sum(axis=2) >= 0.8 * n_steps, -1.0, 0.0))
     return _Evidence(edge_ok.sum(axis=2) / denom, step_ok.sum(axis=2) / denom,
-                     on_line.sum(axis=2) / denom, corners, step_ok, contrast.astype(np.float64))
+                     on_line.sum(axis=2) / denom, corners, step_ok, polarity, contrast.astype(np.float64))
 
 
 def _corner_count(lab: Image, quads: F64, outside: F32, inside: F32, lengths: F64) -> I64:
@@ -466,7 +477,7 @@ def _region_contours(mask: Image, min_area: float) -> list[NDArray[np.int32]]:
     return [np.asarray(contours[int(i)], np.int32) for i in top if cv2.contourArea(contours[int(i)]) >= min_area]
 
 
-def _segments(edges: Image, min_len: float, limit: int = 300) -> F64:
+def _segments(edges: Image, min_len: float, limit: int = 200) -> F64:
     """Straight pieces of the edge contours, (k, 4) as x0 y0 x1 y1, the longest first."""
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     # A contour of a 1-px edge runs along it and back: its arc length is twice the
@@ -754,6 +765,7 @@ class _Scored:
     corners: int
     inside: bool
     samples: NDArray[np.bool_]  # (4, n) steps along each side (t from 0.1 to 0.9)
+    polarity: F64  # (4,) +1 inside lighter, -1 outside lighter, 0 mixed
     contrast: float  # median colour just inside against just outside the outline
 
     @property
@@ -778,6 +790,12 @@ class _Scored:
             and self.contrast >= 5.0
         )
 
+    @property
+    def one_polarity(self) -> bool:
+        """Whether the sides with steps agree which side is lighter (mixed sides aside)."""
+        pol = self.polarity[(self.steps >= 0.5) & (self.polarity != 0)]
+        return bool(len(pol) == 0 or np.all(pol == pol[0]))
+
     def _steps_ok(self) -> bool:
         """Three sides with steps; or two *adjacent* ones, the other two showing only a
         shadow rim (white paper on a white desk lit from one side). Two opposite step
@@ -785,7 +803,12 @@ class _Scored:
         st = self.steps >= 0.5
         if st.sum() >= 3:
             return True
-        return bool(st.sum() == 2 and (st[0] != st[2]))
+        if st.sum() != 2 or st[0] == st[2]:
+            return False
+        # The two must agree which side is lighter, as paper against one desk does; a
+        # finger's edge and a grain line picked out of wood need not.
+        pol = self.polarity[st]
+        return bool(pol[0] != 0 and pol[0] == pol[1])
 
 
 def _score(f: _Features, quads: F64, cfg: DetectorConfig) -> list[_Scored]:
@@ -797,7 +820,7 @@ def _score(f: _Features, quads: F64, cfg: DetectorConfig) -> list[_Scored]:
     inside = np.all((quads[..., 0] >= m) & (quads[..., 0] <= w - 1 - m)
                     & (quads[..., 1] >= m) & (quads[..., 1] <= h - 1 - m), axis=1)
     return [_Scored(quads[i], ev.support[i], ev.steps[i], ev.straight[i], int(ev.corners[i]), bool(inside[i]),
-                    ev.samples[i], float(ev.contrast[i])) for i in range(len(quads))]
+                    ev.samples[i], ev.polarity[i], float(ev.contrast[i])) for i in range(len(quads))]
 
 
 def _refine_small(f: _Features, q: Quad) -> Quad | None:
@@ -998,7 +1021,11 @@ def _outermost(f: _Features, good: list[_Scored], min_unlike: float) -> _Scored 
     # of the frame's (a text block or a header band shares its paper with the rest of
     # the page, a rectangle of wood grain is more of the desk), with a good outline.
     unlike = {id(s): _unlike_rest(f, s.quad) for s in good}
-    ranked = [s for s in good if unlike[id(s)] >= min_unlike]
+    # Near the threshold, the sides must also agree which side of them is lighter, as
+    # paper against one desk does; a rectangle pieced from a finger's edge, a grain line
+    # and a plank seam need not. A clearly distinct thing (a colourful card with a dark
+    # band against a light desk) may disagree.
+    ranked = [s for s in good if unlike[id(s)] >= min_unlike and (unlike[id(s)] >= 0.5 or s.one_polarity)]
     if not ranked:
         return None
     best = max(ranked, key=lambda s: s.score + 0.5 * unlike[id(s)])
@@ -1064,7 +1091,7 @@ class PageDetector:
         # px off scores below a text block's, yet refines to the page.
         by_area = sorted(scored, key=lambda s: -area(s.quad))
         picked: list[_Scored] = []
-        for s in scored[:5] + by_area[:3]:
+        for s in scored[:4] + by_area[:2]:
             if all(s is not p for p in picked):
                 picked.append(s)
         # A quad already straight on every side sits on its edges; refining it would only

@@ -71,9 +71,8 @@ def cmd_detect(args: argparse.Namespace, config: Config) -> int:
         det = detector.detect(img)
         ms = round((time.perf_counter() - start) * 1000, 1)
         quad = None if det.quad is None else [[round(float(x), 1), round(float(y), 1)] for x, y in det.quad]
+        # Exactly the keys of INTERFACES.md §3 (the reason shows in the human output).
         obj: dict[str, Any] = {"file": name, "quad": quad, "ms": ms}
-        if det.quad is None:
-            obj["reason"] = det.reason
         human = f"{name}: {det.reason} {det.kind} {quad} ({ms} ms)" if quad else f"{name}: {det.reason} ({ms} ms)"
         _emit(obj, args.json, human)
     return EXIT_SOME_FAILED if failed else 0

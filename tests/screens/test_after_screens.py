@@ -429,7 +429,7 @@ def test_after_screens_do_not_widen_the_window(kiosk: Kiosk) -> None:
             kiosk.machine.set_elderly(elderly)
             kiosk.machine.set_language(lang)
             for screen in (kiosk.window.screens[s] for s in (Step.PROGRESS, Step.RATE, Step.THANKS)):
-                screen.render()  # type: ignore[call-arg]
+                screen.refresh()  # type: ignore[call-arg]
                 assert screen.minimumSizeHint().width() <= 1080 - 2 * 48, (type(screen).__name__, lang, elderly)
 
 

@@ -24,6 +24,7 @@ SMALL = (960, 720)
 
 def sim_driver(clock: FakeClock, camera: SimCamera, **cfg: Any) -> tuple[CameraDriver, list[object]]:
     src = SimSource(camera, preview_size=SMALL, still_size=(1920, 1440), fps=10, clock=clock, wait=clock.advance)
+    cfg.setdefault("preview", True)
     drv = CameraDriver(src, pipeline=PagePipeline(clock=clock), config=CameraConfig(**cfg), clock=clock)
     return drv, []
 
@@ -121,6 +122,20 @@ def test_pushed_corrupt_file_fails_cleanly(clock: FakeClock, tmp_path: Any) -> N
     assert runner.health.state is not DeviceState.OFFLINE
 
 
+def test_without_a_capture_screen_frames_are_read_but_not_processed(clock: FakeClock) -> None:
+    drv, events = sim_driver(clock, SimCamera("page", seed=3, doc="a4"), preview=False)
+    runner = DeviceRunner("camera", drv, clock=clock)
+    runner.on_event(lambda _n, e: events.append(e))
+    run(runner, events, 5)
+    assert events == []
+    assert runner.health.state is DeviceState.READY
+    frame = drv.latest_frame()
+    assert frame is not None and frame.shape == (SMALL[1], SMALL[0], 3)
+    drv.set_preview(True)
+    run(runner, events, 2)
+    assert any(isinstance(e, PreviewUpdated) for e in events)
+
+
 def test_file_source_plays_images_as_frames(clock: FakeClock, tmp_path: Any) -> None:
     for i in range(2):
         f = synth.make_frame(20 + i, scene="page", doc="a4", hard=False, size=SMALL)
@@ -206,7 +221,7 @@ def test_opencv_source_asks_for_mjpg_before_the_size_and_one_buffer() -> None:
 def test_a_camera_giving_less_than_asked_is_degraded(clock: FakeClock) -> None:
     fake = FakeVideoCapture(give=(1280, 720))
     src = OpenCVSource(0, capture_factory=factory(fake), warmup_frames=0)
-    drv = CameraDriver(src, config=CameraConfig(poll_wait_s=2.0))
+    drv = CameraDriver(src, config=CameraConfig(poll_wait_s=2.0, preview=True))
     drv.open()
     try:
         drv.poll()
