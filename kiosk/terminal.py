@@ -227,9 +227,9 @@ class Terminal:
         """The resident tapped 'take photo': ask the camera for a full-resolution still.
         False when there is no working camera (the screen says so)."""
         runner = self.devices.runner("camera")
-        if runner is None or not runner.health.usable or not hasattr(runner.driver, "still"):
+        if runner is None or not runner.health.usable or not hasattr(runner.driver, "latest_frame"):
             return False
-        future = runner.call(lambda driver: driver.still())
+        future = runner.call(lambda driver: driver.latest_frame())
         self.background(lambda: future.result(timeout=10), lambda frame, exc: self.capture_still(
             None if exc is not None else frame))
         return True
