@@ -35,6 +35,7 @@ from screens.application_screens import APPLICATION_SCREENS
 from screens.attract_screen import AttractScreen
 from screens.base import Screen, make_button, make_label
 from screens.capture_screen import CaptureScreen
+from screens.face_screen import FaceScreen
 from screens.home_screen import HomeScreen
 from screens.identify_screen import IdentifyScreen, IdentityScreen
 from screens.materials_screen import MaterialsScreen
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_CLASSES: tuple[type[Screen], ...] = (
     AttractScreen, HomeScreen, OutOfServiceScreen, IdentifyScreen, IdentityScreen, MaterialsScreen,
-    SubmittingScreen, ReceiptScreen, CaptureScreen, *APPLICATION_SCREENS, *AFTER_SCREENS, *TECHNICIAN_SCREENS,
+    SubmittingScreen, ReceiptScreen, CaptureScreen, FaceScreen, *APPLICATION_SCREENS, *AFTER_SCREENS, *TECHNICIAN_SCREENS,
 )
 
 
