@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pypinyin import Style, lazy_pinyin
-
 from kiosk.visit import InvalidIntent, Step
 from screens.base import Screen
 from screens.catalog_screen import CatalogScreen, catalog_of
@@ -32,6 +30,9 @@ APPLICATION_SCREENS: tuple[type[Screen], ...] = (
 
 def pinyin_initials(name: str) -> str:
     """无犯罪记录证明 → wfzjlzm: what a resident types to find it."""
+    # Late: pypinyin's phrase dictionary costs ~0.3 s to import, and only a tour needs it.
+    from pypinyin import Style, lazy_pinyin
+
     initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
     return "".join(c for c in "".join(initials).lower() if c.isascii() and c.isalnum())
 
