@@ -108,6 +108,10 @@ class SoakResult:
     slowest_ms: dict[str, float] = field(default_factory=dict)
     median_ms: dict[str, float] = field(default_factory=dict)
     slower_than_first: dict[str, int] = field(default_factory=dict)
+    early_median_ms: dict[str, float] = field(default_factory=dict)  # the kind's 2nd to 11th visits
+    late_median_ms: dict[str, float] = field(default_factory=dict)  # its last 10 % of visits
+    late_p95_ms: dict[str, float] = field(default_factory=dict)
+    durations_ms: dict[str, list[float]] = field(default_factory=dict)
     delivered: int = 0
     seconds: float = 0.0
     samples: list[Sample] = field(default_factory=list)
@@ -135,10 +139,12 @@ class SoakResult:
             f"threads {self.threads_start} -> {self.threads_end} (max {self.threads_max})  [flat: {self.flat}]",
         ]
         for kind in sorted(self.first_ms):
+            count = len(self.durations_ms.get(kind, []))
             lines.append(
-                f"  {kind:<11} first {self.first_ms[kind]:7.0f} ms  median {self.median_ms[kind]:7.0f} ms  "
-                f"slowest {self.slowest_ms[kind]:7.0f} ms  slower than first by >20%: "
-                f"{self.slower_than_first[kind]}")
+                f"  {kind:<11} n={count:<5} first {self.first_ms[kind]:6.0f} ms  early median "
+                f"{self.early_median_ms[kind]:6.0f}  late median {self.late_median_ms[kind]:6.0f}  late p95 "
+                f"{self.late_p95_ms[kind]:6.0f}  slowest {self.slowest_ms[kind]:6.0f} ms; "
+                f"slower than the first by >20%: {self.slower_than_first[kind]}")
         for error in self.errors[:5]:
             lines.append(f"  error: {error}")
         return "\n".join(lines)
@@ -153,9 +159,12 @@ class _QuietTour:
         self.grab_every = 0
 
     def shoot(self, name: str | None = None) -> Path:
-        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtCore import QCoreApplication, QEvent
 
         QCoreApplication.processEvents()
+        # processEvents() never runs deleteLater(); the app's event loop does. Without
+        # this, widgets a screen rebuilt pile up here and no real kiosk sees them.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if self.grab_every:
             self.tour.window.grab()
             self.grab_every = 0
@@ -369,6 +378,12 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
             result.slowest_ms[kind] = round(max(times), 1)
             result.median_ms[kind] = round(statistics.median(times), 1)
             result.slower_than_first[kind] = sum(1 for t in times[1:] if t > SLOWER_LIMIT * first)
+            early = times[1:11] or times
+            late = times[-max(1, len(times) // 10):]
+            result.early_median_ms[kind] = round(statistics.median(early), 1)
+            result.late_median_ms[kind] = round(statistics.median(late), 1)
+            result.late_p95_ms[kind] = round(sorted(late)[int(0.95 * (len(late) - 1))], 1)
+            result.durations_ms[kind] = [round(t, 1) for t in times]
     finally:
         result.seconds = time.perf_counter() - started
         background.wait()
