@@ -56,8 +56,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$f || exit 1; done
 
+# Every scenario in tours/, offscreen, against the local reference platform (as `make
+# run` does without a display): PNGs and summary.json under ./tour/<scenario>/.
 tour: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/kiosk tour --scenario tours/full_application.json --out tour
+	@env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM= $(BIN)/python -m kiosk.devrun
 
 clean:
 	rm -rf $(VENV) tour build *.egg-info

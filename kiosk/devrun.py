@@ -9,7 +9,6 @@ offscreen instead, writing the screenshots to ./tour/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -60,7 +59,7 @@ def main() -> int:
             return subprocess.run([*kiosk, "run", "--windowed"], check=False).returncode
         out = ROOT / "tour"
         print("No display found (DISPLAY/WAYLAND_DISPLAY unset): running the tour offscreen instead.")
-        print("To see the window: run under X (e.g. `xvfb-run make run` then a VNC viewer) or cage.")
+        print("To see the window, run `make run` in a desktop session, under cage, or with QT_QPA_PLATFORM=eglfs.")
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
         codes = []
         for scenario in sorted((ROOT / "tours").glob("*.json")):
@@ -79,5 +78,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    shutil.which("true")
     sys.exit(main())
