@@ -28,6 +28,7 @@ import contextlib
 import gc
 import json
 import logging
+import math
 import os
 import shutil
 import socket
@@ -212,7 +213,8 @@ class _PlatformProcess:
 
 
 def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[str], None] | None = None,
-             log_level: int = logging.INFO, trace: bool = False) -> SoakResult:
+             log_level: int = logging.INFO, trace: bool = False, trim_samples: bool = False,
+             objects: bool = False, warmup: int | None = None, pixmap_cache_kb: int | None = None) -> SoakResult:
     from PySide6.QtWidgets import QApplication
 
     from drivers.health import DeviceState
@@ -234,6 +236,10 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
     own_dir = workdir is None
     root = Path(tempfile.mkdtemp(prefix="kiosk-soak-")) if workdir is None else workdir
     app = QApplication.instance() or QApplication([])
+    if pixmap_cache_kb is not None:
+        from PySide6.QtGui import QPixmapCache
+
+        QPixmapCache.setCacheLimit(pixmap_cache_kb)
     platform = _PlatformProcess(root / "platform")
     devices = {kind: replace(cfg) for kind, cfg in Config().devices.items()}
     devices["camera"] = DeviceConfig("camera", required=False)  # no camera driver in the tree yet
@@ -270,7 +276,7 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
     machine = terminal.machine
     result = SoakResult(visits=visits, failures=0)
     durations: dict[str, list[float]] = {}
-    warmup = max(2, visits // 20)
+    warmup = warmup if warmup is not None else max(2, visits // 20)
     result.warmup = warmup
     started = time.perf_counter()
 
@@ -338,10 +344,14 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
             if index + 1 == warmup or (index + 1) % 50 == 0 or index + 1 == visits:
                 gc.collect()
                 tour.pump(20)
+                if trim_samples:  # what is really held, without the allocator's free pages
+                    malloc_trim()
                 sample = Sample(index + 1, rss_kb(), open_fds(), os_threads(), threading.active_count())
                 result.samples.append(sample)
                 if index + 1 == warmup:
                     result.rss_start_kb, result.fds_start, result.threads_start = sample.rss_kb, sample.fds, sample.threads
+                    if objects:
+                        counted = _object_counts()
                     if trace:
                         import tracemalloc
 
@@ -363,6 +373,11 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
         result.rss_end_kb, result.fds_end, result.threads_end = rss_kb(), open_fds(), os_threads()
         malloc_trim()
         result.rss_end_trimmed_kb = rss_kb()
+        if objects:
+            grown = _object_counts()
+            grown.subtract(counted)
+            for name, count in grown.most_common(15):
+                say(f"objects {name}: {count:+d}")
         if trace:
             import tracemalloc
 
@@ -382,7 +397,7 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
             late = times[-max(1, len(times) // 10):]
             result.early_median_ms[kind] = round(statistics.median(early), 1)
             result.late_median_ms[kind] = round(statistics.median(late), 1)
-            result.late_p95_ms[kind] = round(sorted(late)[int(0.95 * (len(late) - 1))], 1)
+            result.late_p95_ms[kind] = round(sorted(late)[min(len(late) - 1, math.ceil(0.95 * len(late)) - 1)], 1)
             result.durations_ms[kind] = [round(t, 1) for t in times]
     finally:
         result.seconds = time.perf_counter() - started
@@ -396,6 +411,13 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
     return result
+
+
+def _object_counts() -> Any:
+    import collections
+
+    gc.collect()
+    return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
 def _unique(classes: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -436,8 +458,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visits", type=int, default=int(os.environ.get("KIOSK_SOAK_VISITS", "2000")))
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--trace", action="store_true", help="tracemalloc: where Python memory grew")
+    parser.add_argument("--objects", action="store_true", help="which Python object types grew")
+    parser.add_argument("--warmup", type=int, help="visits before the baseline sample (default 5%%)")
+    parser.add_argument("--pixmap-cache-kb", type=int, help="QPixmapCache limit (Qt's default is 10240)")
+    parser.add_argument("--trim-samples", action="store_true",
+                        help="malloc_trim before each sample: live memory rather than what the allocator holds")
     args = parser.parse_args(argv)
-    result = run_soak(args.visits, progress=lambda text: print(text, flush=True), trace=args.trace)
+    result = run_soak(args.visits, progress=lambda text: print(text, flush=True), trace=args.trace,
+                      trim_samples=args.trim_samples, objects=args.objects, warmup=args.warmup,
+                      pixmap_cache_kb=args.pixmap_cache_kb)
     print(result.report())
     if args.json:
         Path(args.json).write_text(json.dumps({**asdict(result), "rss_growth_mb": result.rss_growth_mb,
