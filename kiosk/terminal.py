@@ -21,7 +21,15 @@ from kiosk.capture import CaptureSession
 from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
-from kiosk.maintenance import DiskGuard, NightlyJob
+from kiosk.maintenance import (
+    Alert,
+    DeviceSupervisor,
+    DiskGuard,
+    NightlyJob,
+    collect_alerts,
+    heartbeat_extras,
+    registry_resetter,
+)
 from kiosk.receipt import ReceiptData, build_receipt
 from kiosk.visit import Delays, Step, VisitMachine
 from offline_queue.errors import NotProvisioned, OutboxError, StorageFull
@@ -72,6 +80,10 @@ class Terminal:
             default_language=config.language,
         )
         self.devices = devices if devices is not None else DeviceRegistry(config, clock=clock)
+        # Resets a device that keeps falling over and, after a few, takes it offline
+        # with a technician alert (screen and heartbeat).
+        self.supervisor = DeviceSupervisor(clock=clock, reset=registry_resetter(self.devices))
+        self.devices.on_health(self.supervisor.observe)
         self.status = StatusView()
         self._status_listeners: list[Callable[[StatusView], None]] = []
         self.devices.on_health(self._device_health)
@@ -151,14 +163,21 @@ class Terminal:
             device_health=self._heartbeat_devices,
             on_catalog_updated=self._catalog_updated,
             on_pass=self._sync_pass,
+            heartbeat_extras=self._heartbeat_extras,
         )
         self._queue_changed()
 
     def _heartbeat_devices(self) -> list[dict[str, Any]]:
-        return [
-            {"kind": kind, "state": h.state.heartbeat, **({"detail": h.reason} if h.reason else {})}
-            for kind, h in self.devices.health().items()
-        ]
+        return list(self.supervisor.heartbeat_devices(self.devices.health()))
+
+    def alerts(self) -> list[Alert]:
+        """Every technician alert: devices taken offline, disk, the nightly reconcile."""
+        return collect_alerts(self.supervisor, self.disk_guard, self.nightly)
+
+    def _heartbeat_extras(self) -> dict[str, Any]:
+        """Sync thread: a resident's call for staff and the technician alerts, so the
+        hall's console sees them without walking to the terminal."""
+        return heartbeat_extras(help_requested=self.status.help_requested, alerts=self.alerts())
 
     def _catalog_updated(self) -> None:
         """Sync thread: a new catalog was stored. Parse it here; keep the old one if the

@@ -153,6 +153,7 @@ class SyncWorker:
         rng: random.Random | None = None,
         on_catalog_updated: Callable[[], None] | None = None,
         on_pass: Callable[[SyncReport], None] | None = None,
+        heartbeat_extras: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.clock: Clock = clock or outbox.clock or SystemClock()
@@ -164,6 +165,7 @@ class SyncWorker:
         self._rng = rng or random.Random()
         self._on_catalog_updated = on_catalog_updated
         self._on_pass = on_pass
+        self._heartbeat_extras = heartbeat_extras
         self._client: PlatformClient | None = None
         self._client_key: tuple[str, str] | None = None
         self._started_mono = self.clock.monotonic()
@@ -505,6 +507,16 @@ class SyncWorker:
             body["catalog_etag"] = etag
         with contextlib.suppress(OSError):
             body["disk_free_bytes"] = shutil.disk_usage(self.outbox.storage_dir).free
+        if self._heartbeat_extras is not None:
+            # TerminalStatus lists no additionalProperties limit: the terminal adds a
+            # resident's call for staff and technician alerts. They never replace a
+            # listed key, and a failing callback costs only the extras.
+            try:
+                extras = self._heartbeat_extras()
+            except Exception as exc:
+                log.warning("heartbeat extras callback failed: %s", type(exc).__name__)
+            else:
+                body.update({k: v for k, v in extras.items() if k not in body})
         return body
 
     def _heartbeat(self, client: PlatformClient, creds: Credentials, report: SyncReport) -> Outcome | None:

@@ -232,6 +232,14 @@ class Console:
             device_text = "<br>".join(f"{_e(d.get('kind'))}: {_e(d.get('state'))}"
                                       + (f" <span class=muted>{_e(d.get('detail'))}</span>" if d.get("detail") else "")
                                       for d in devices if isinstance(d, dict))
+            # The terminal's extras (not in TerminalStatus's list): a resident calling
+            # for staff, and technician alerts. Shown as text, never as markup.
+            alerts: list[Any] = status["alerts"] if isinstance(status.get("alerts"), list) else []
+            notes = ['<span class="warn">呼叫工作人员 Help requested</span>'] if status.get("help_requested") is True else []
+            notes += [f'<span class="warn">{_e(a.get("message", a.get("code", "")))}</span>'
+                      for a in alerts if isinstance(a, dict)]
+            if notes:
+                device_text += ("<br>" if device_text else "") + "<br>".join(notes)
             seen = t["last_status_at"]
             stale = seen is None or now - dt.datetime.fromisoformat(seen) > _STALE_HEARTBEAT
             seen_text = _e(seen or "从未 never") + (' <span class="warn">超时 stale</span>' if stale else "")
