@@ -48,10 +48,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home.progress": ("查询进度", "Check progress"),
     "home.progress_hint": ("扫描回执二维码或刷身份证", "Scan your receipt or read your ID card"),
     "home.rate": ("评价服务", "Rate our service"),
+    "home.free": ("全程免费办理，办好的证件可免费邮寄到家。", "Every service here is free, and results can be posted to you free of charge."),
+    "home.help": ("不会操作？请点右上角“呼叫工作人员”，工作人员会来帮您办理。",
+                  "Need help? Tap “Call staff” at the top right and a member of staff will help you."),
     # out of service
     "oos.title": ("暂停服务", "Temporarily out of service"),
     "oos.body": ("本机设备正在维护，请到其他自助终端或人工窗口办理。", "This terminal is being serviced. Please use another terminal or a service counter."),
     "oos.reason": ("原因：{reason}", "Reason: {reason}"),
+    # the one-time notice on paper (guide screen; kiosk/notice.py)
+    "notice.print": ("打印告知单", "Print this notice"),
+    "notice.printing": ("正在打印告知单，请稍候……", "Printing the notice, please wait…"),
+    "notice.printed": ("告知单已打印，请从出纸口取走。", "The notice is printed. Please take it from the printer slot."),
+    "notice.paper_out": ("打印机没有纸了，告知单没有打印。您可以拍下本页，或到服务台领取纸质告知单。",
+                         "The printer is out of paper, so the notice was not printed. "
+                         "Take a photo of this page, or ask at the service desk for a copy."),
+    "notice.printer_down": ("打印机暂时不能使用，告知单没有打印。您可以拍下本页，或到服务台领取纸质告知单。",
+                            "The printer is not working right now, so the notice was not printed. "
+                            "Take a photo of this page, or ask at the service desk for a copy."),
     # idle
     "idle.title": ("您还在吗？", "Are you still there?"),
     "idle.body": ("{s} 秒后将结束办理并清除您的信息", "In {s} seconds this visit ends and your information is cleared"),

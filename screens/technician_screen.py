@@ -153,6 +153,9 @@ register({
     "tech.platform.kept": ("（沿用原编号）", " (same id)"),
     "tech.platform.doctor": ("自检：{line}", "Doctor: {line}"),
     "tech.logs.export": ("导出日志", "Export logs"),
+    "tech.logs.empty": ("暂无日志：本机日志文件尚未写入（以 kiosk run 启动时写入存储目录下的 logs/）",
+                        "No log lines yet: the log file is written under the storage directory's logs/ when "
+                        "started with kiosk run"),
     "tech.logs.exported": ("已导出 {n} 个文件到 {path}", "Exported {n} file(s) to {path}"),
     "tech.logs.export_failed": ("导出失败：{why}", "Export failed: {why}"),
     "tech.logs.where": ("导出位置：{path}", "Export to: {path}"),
@@ -804,7 +807,7 @@ class LogsSection(Section):
     def refresh(self) -> None:
         storage = self.terminal.config.storage_dir
         lines = kiosk_logs.recent_lines(storage, 200)
-        self.text.setPlainText("\n".join(lines))
+        self.text.setPlainText("\n".join(lines) if lines else self.t("tech.logs.empty"))
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
         self.where.setText(self.t("tech.logs.where", path=str(self.owner.export_dir())))

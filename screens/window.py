@@ -230,6 +230,10 @@ class KioskWindow(QWidget):
         self.back_button.setVisible(self.machine.step not in (
             Step.ATTRACT, Step.OUT_OF_SERVICE, Step.SUBMITTING, Step.RECEIPT, Step.THANKS, Step.TECHNICIAN,
         ))
+        # A technician at work needs neither large text nor a call for staff: they are
+        # the staff.
+        for button in (self.elderly_button, self.help_button):
+            button.setVisible(self.machine.step is not Step.TECHNICIAN)
         self._render_status(self.terminal.status)
         self._render_overlay()
         self.screen_shown.emit(self.machine.step.value)
