@@ -280,14 +280,6 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
     result.warmup = warmup
     started = time.perf_counter()
 
-    def clear_simulators() -> None:
-        for simulator in terminal.devices.simulators.values():
-            simulator.host_bytes.clear()
-            for name in ("receipts", "torn_off"):
-                kept = getattr(simulator, name, None)
-                if isinstance(kept, list):
-                    kept.clear()
-
     def apply_visit() -> None:
         tour.verbs["start"]({})
         tour.verbs["identify"]({"card": "resident"})
@@ -340,7 +332,7 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
                 _recover(terminal, tour)
             elapsed = (time.perf_counter() - begun) * 1000
             durations.setdefault(kind, []).append(elapsed)
-            clear_simulators()
+            clear_simulators(terminal)
             if index + 1 == warmup or (index + 1) % 50 == 0 or index + 1 == visits:
                 gc.collect()
                 tour.pump(20)
@@ -411,6 +403,16 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
     return result
+
+
+def clear_simulators(terminal: Any) -> None:
+    """Forget what the simulators recorded (a test double's memory, not the kiosk's)."""
+    for simulator in terminal.devices.simulators.values():
+        simulator.host_bytes.clear()
+        for name in ("receipts", "torn_off"):
+            kept = getattr(simulator, name, None)
+            if isinstance(kept, list):
+                kept.clear()
 
 
 def _object_counts() -> Any:

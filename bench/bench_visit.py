@@ -149,12 +149,7 @@ def run(visits: int) -> int:
                 failures.append(f"visit {index}: {type(exc).__name__}: {exc}"[:200])
                 soak._recover(terminal, tour)
             visit_ms.append((time.perf_counter() - begun) * 1000)
-            for simulator in terminal.devices.simulators.values():
-                simulator.host_bytes.clear()
-                for name in ("receipts", "torn_off"):
-                    kept = getattr(simulator, name, None)
-                    if isinstance(kept, list):
-                        kept.clear()
+            soak.clear_simulators(terminal)
             if index == 0 or (index + 1) % 25 == 0 or index + 1 == visits:
                 gc.collect()
                 tour.pump(20)

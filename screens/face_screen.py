@@ -24,6 +24,13 @@ register({
     "face.no_frame": ("摄像头暂时不能使用，请呼叫工作人员或到人工窗口办理。", "The camera is not available. Please call staff or use a counter."),
     "face.too_dark": ("太暗了，请靠近一点再拍。", "Too dark. Come a little closer and try again."),
     "face.blurred": ("照片模糊，请保持不动再拍一次。", "The photo is blurred. Keep still and try again."),
+    "face.no_face": ("没有看到人脸，请摘下帽子和口罩，正对摄像头再拍。",
+                     "No face found. Remove hat and mask, look straight at the camera and try again."),
+    "face.several_faces": ("照片里不止一个人，请只让办事人本人站在摄像头前。",
+                           "More than one person is in the photo. Only the applicant should face the camera."),
+    "face.face_too_small": ("离得太远了，请靠近屏幕一点再拍。", "You are too far away. Come a little closer and try again."),
+    "face.off_centre": ("脸没有完全拍进来，请站到屏幕正前方再拍。",
+                        "Your face is not fully in the picture. Stand right in front of the screen and try again."),
     "face.ok": ("拍好了。满意请点“使用这张照片”，也可以重拍。", "Done. Tap 'Use this photo', or take it again."),
 })
 
@@ -61,11 +68,11 @@ class FaceScreen(Screen):
     def _shoot(self) -> None:
         runner = self.terminal.devices.runner("camera")
         driver: Any = runner.driver if runner is not None else None
-        if runner is None or not runner.health.usable or not hasattr(driver, "latest_frame"):
+        if runner is None or not runner.health.usable or not hasattr(driver, "face_frame"):
             self.photo = FacePhoto("no_frame")
             self.refresh()
             return
-        future = runner.call(lambda d: d.latest_frame())
+        future = runner.call(lambda d: d.face_frame())
         self.terminal.background(lambda: take_face_photo(future.result(timeout=5)), self._taken)
 
     def _taken(self, photo: Any, exc: BaseException | None) -> None:

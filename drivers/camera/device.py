@@ -171,6 +171,14 @@ class CameraDriver:
         """The newest camera frame (BGR), for a technician's test picture."""
         return None if self._latest is None else self._latest.image
 
+    def face_frame(self) -> Image | None:
+        """The frame for a resident's live photo (the face screen): the newest frame. The
+        simulated camera's frames show a page on the desk, so it shows a resident's face
+        here instead (SimCamera.face_frame)."""
+        if self.sim is not None and self._given is None:
+            return self.sim.face_frame()
+        return self.latest_frame()
+
     def push_image(self, image: Image) -> None:
         """Play `image` through the pipeline as if the camera produced it."""
         with self._lock:

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from drivers.camera import synth
+from drivers.camera import resident, synth
 from drivers.health import DeviceUnavailable
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,15 @@ class SimCamera:
     def resume(self) -> None:
         with self._lock:
             self.stalled = False
+
+    def face_frame(self) -> Image:
+        """What the camera sees while a resident looks into it for the face photo: a
+        real face (drivers/camera/resident.py), or black while the lens is covered."""
+        with self._lock:
+            covered = self.scene == "black"
+        if covered:
+            return np.zeros((resident.FACE_FRAME_SIZE[1], resident.FACE_FRAME_SIZE[0], 3), np.uint8)
+        return resident.resident_frame()
 
     def render(self, size: tuple[int, int]) -> Image:
         """The current scene at `size` (w, h), rendered once and kept: a page lying still."""
