@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kiosk: config error / 配置错误: {exc}", file=sys.stderr)
         return 2
+    if config.holidays_file is not None:
+        from kiosk.workdays import use_holidays_file
+
+        use_holidays_file(config.holidays_file)  # a bad file is logged and ignored, never fatal
     try:
         code: int = args.func(args, config)
         return code

@@ -34,6 +34,9 @@ class DeviceConfig:
     encoding: str = "gbk"  # printer only
     columns: int = 48  # printer only
     baudrate: int = 115200  # serial devices; the SAM reader's default (hardware-protocols.md §1.1)
+    # Camera only: the capture screen takes a page once it has lain still this long
+    # (drivers/camera/quality.py AutoCapture); 0 turns auto-capture off (the button stays).
+    auto_capture_s: float = 0.8
 
     @property
     def simulated(self) -> bool:
@@ -51,6 +54,8 @@ class Config:
     idle_warning_s: float = 120.0
     idle_reset_s: float = 30.0
     source: Path | None = None
+    hotline: str = ""  # the hall's enquiry number, printed on notices; empty: only 12345
+    holidays_file: Path | None = None  # next years' holiday schedule (kiosk/workdays.py)
 
     def device(self, kind: str) -> DeviceConfig:
         return self.devices.get(kind, DeviceConfig(kind=kind, port=""))
@@ -80,13 +85,16 @@ def default_devices() -> dict[str, DeviceConfig]:
 # -- loading ---------------------------------------------------------------------------
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "terminal": {"hall": str, "name": str},
+    "terminal": {"hall": str, "name": str, "hotline": str},
     "platform": {"url": str},
     "storage": {"dir": str},
     "ui": {"language": str, "idle_warning_s": (int, float), "idle_reset_s": (int, float)},
+    "calendar": {"holidays_file": str},
 }
+_HOTLINE = re.compile(r"^\+?[0-9][0-9 -]{2,23}$")
 _DEVICE_SCHEMA: dict[str, type | tuple[type, ...]] = {
     "port": str, "source": str, "required": bool, "encoding": str, "columns": int, "baudrate": int,
+    "auto_capture_s": (int, float),
 }
 
 
@@ -165,6 +173,19 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     terminal = data.get("terminal", {})
     kwargs["hall"] = terminal.get("hall", cfg.hall)
     kwargs["terminal_name"] = terminal.get("name", cfg.terminal_name)
+    hotline = terminal.get("hotline", "").strip()
+    if hotline and not _HOTLINE.match(hotline):
+        raise fail("terminal", "hotline", 'expected a phone number such as "0898-12345" (digits, spaces, -)')
+    kwargs["hotline"] = hotline
+    holidays = data.get("calendar", {}).get("holidays_file")
+    if holidays is not None:
+        if not holidays.strip():
+            raise fail("calendar", "holidays_file", "empty; remove the key to use the built-in schedule")
+        # Relative to the config file, so /etc/kiosk/kiosk.toml can say "holidays-2027.txt".
+        holidays_path = Path(holidays).expanduser()
+        if not holidays_path.is_absolute() and path is not None:
+            holidays_path = path.parent / holidays_path
+        kwargs["holidays_file"] = holidays_path
     url = data.get("platform", {}).get("url", cfg.platform_url)
     if not re.match(r"^https?://[^\s/]+", url):
         raise fail("platform", "url", "expected an http:// or https:// URL")
@@ -207,9 +228,15 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         port = values.get(port_key, base.port)
         if not port.strip():
             raise fail(table, port_key, "empty; use sim:// to simulate the device")
+        auto_capture_s = float(values.get("auto_capture_s", base.auto_capture_s))
+        if "auto_capture_s" in values and kind != "camera":
+            raise fail(table, "auto_capture_s", "only the camera takes this")
+        if auto_capture_s != 0 and not 0.3 <= auto_capture_s <= 10:
+            raise fail(table, "auto_capture_s", "expected 0 (off) or seconds between 0.3 and 10")
         devices[kind] = DeviceConfig(
             kind=kind, port=port, required=values.get("required", base.required),
             encoding=encoding, columns=columns, baudrate=values.get("baudrate", base.baudrate),
+            auto_capture_s=auto_capture_s,
         )
     kwargs["devices"] = devices
     kwargs["source"] = path

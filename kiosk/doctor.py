@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -77,7 +78,26 @@ def run_checks(config: Config, *, timeout_s: float = 5.0) -> Report:
     finally:
         registry.stop()
     report.checks.append(_platform_check(config))
+    if config.holidays_file is not None:
+        report.checks.append(_holidays_check(config.holidays_file))
     return report
+
+
+def _holidays_check(path: Path) -> Check:
+    """The holidays file ([calendar] holidays_file). Not required: without it working
+    days past chinesecalendar's years are estimated, and receipts say so."""
+    from kiosk.workdays import HolidayFileError, load_holidays
+
+    try:
+        schedule = load_holidays(path)
+    except HolidayFileError as exc:
+        where = f"{exc.source}:{exc.line}" if exc.line else exc.source
+        return Check("holidays_file", False, False, "invalid", f"{where}: {exc.message}",
+                     "fix that line (format in kiosk/workdays.py), then restart the kiosk; meanwhile the "
+                     "built-in schedule is used")
+    years = ", ".join(str(y) for y in sorted(schedule.years))
+    return Check("holidays_file", False, True, "loaded",
+                 f"{path}: {len(schedule.holidays)} days off, {len(schedule.workdays)} make-up workdays ({years})")
 
 
 def _platform_check(config: Config) -> Check:

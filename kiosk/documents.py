@@ -177,6 +177,7 @@ _MATERIAL_STATUS = {
     "deferred": "容缺后补 To follow",
     "missing": "未提交 Missing",
     "not_required": "无需提交 Not needed",
+    "not_provided": "未提交（选交）Not provided (optional)",
 }
 
 
@@ -199,8 +200,8 @@ def _material_rows(materials: Sequence[Mapping[str, Any] | Pair]) -> list[list[s
 def application_form_pdf(
     *,
     item_name: str,
-    receipt_no: str,
-    submitted_at: dt.datetime,
+    receipt_no: str = "",
+    submitted_at: dt.datetime | None = None,
     applicant: Sequence[Pair],
     form_values: Sequence[Pair] = (),
     materials: Sequence[Mapping[str, Any] | Pair] = (),
@@ -213,22 +214,37 @@ def application_form_pdf(
     hall_name: str = "",
     terminal_name: str = "",
     title: str = "政务服务事项申请表",
+    signature_png: bytes = b"",
+    assisted_by: Sequence[Pair] = (),
 ) -> bytes:
     """The application as filed.
 
     `materials`: dicts with "name", "status" ("provided" | "deferred" | "missing" |
-    "not_required"), optional "pages", "note", "due" (for deferred ones); or
+    "not_required" | "not_provided"), optional "pages", "note", "due" (for deferred ones); or
     (name, status) pairs. Every other section is (label, value) pairs.
+
+    Without `receipt_no` (the signed form is made before the outbox numbers the
+    application) the head has no number and no QR code. `signature_png` is the
+    handwritten signature, drawn under the commitment; an image that does not decode
+    raises (the caller decides what to send instead). `assisted_by`: the staff member
+    who operated the terminal for the resident (帮办), as (label, value) pairs.
     """
     head_left = [
         _p(title, "title"),
         _p(" · ".join(x for x in (hall_name, terminal_name) if x), "subtitle"),
     ]
-    meta = [("回执编号 No.", receipt_no), ("提交时间 Submitted", _fmt(submitted_at))]
-    head = Table(
-        [[[*head_left, Spacer(1, 4), _pairs_table(meta, label_width=40 * mm)], _qr(receipt_no, 30 * mm)]],
-        colWidths=[_WIDTH - 34 * mm, 34 * mm],
-    )
+    meta: list[Pair] = []
+    if receipt_no:
+        meta.append(("回执编号 No.", receipt_no))
+    if submitted_at is not None:
+        meta.append(("提交时间 Submitted", _fmt(submitted_at)))
+    head_cell: list[Any] = [*head_left]
+    if meta:
+        head_cell += [Spacer(1, 4), _pairs_table(meta, label_width=40 * mm)]
+    if receipt_no:
+        head = Table([[head_cell, _qr(receipt_no, 30 * mm)]], colWidths=[_WIDTH - 34 * mm, 34 * mm])
+    else:
+        head = Table([[head_cell]], colWidths=[_WIDTH])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     story: list[Any] = [head, Spacer(1, 6)]
@@ -265,8 +281,42 @@ def application_form_pdf(
         body += [Spacer(1, 4), _p(commitment_text, "small")]
     body += [Spacer(1, 10), _p("申请人确认以上信息真实、准确、完整。 The applicant confirms the above is true and complete.",
                                "small")]
+    if signature_png:
+        body += [Spacer(1, 6), _signature_table(signature_png, commitment_accepted_at)]
     section("告知承诺 Commitment", *body)
-    return _build(story, title=f"{title} {receipt_no}", footer=f"回执编号 {receipt_no} · 由自助终端生成")
+    if assisted_by:
+        section("帮办 Assisted by staff", _pairs_table(assisted_by),
+                _p("工作人员代为操作终端，申请人本人确认并签名。 Staff operated the terminal; the applicant confirmed and "
+                   "signed.", "small"))
+    footer = f"回执编号 {receipt_no} · 由自助终端生成" if receipt_no else "由自助终端生成 · Made at a self-service kiosk"
+    return _build(story, title=f"{title} {receipt_no}".strip(), footer=footer)
+
+
+SIGNATURE_BOX = (70 * mm, 28 * mm)  # the largest the signature is drawn, aspect kept
+
+
+def _signature_table(png: bytes, signed_at: dt.datetime | None) -> Table:
+    """The handwritten signature beside its label and the time it was given. The PNG's
+    pixels are embedded as they are (Flate, lossless); no re-sampling, so what the
+    resident drew is what the platform gets."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    reader = ImageReader(io.BytesIO(png))  # raises on bytes that are not an image
+    width_px, height_px = reader.getSize()
+    if width_px <= 0 or height_px <= 0:
+        raise ValueError("empty signature image")
+    box_w, box_h = SIGNATURE_BOX
+    scale = min(box_w / width_px, box_h / height_px)
+    picture = Image(io.BytesIO(png), width=width_px * scale, height=height_px * scale, mask="auto")
+    label = [_p("申请人签名 Signature", "label")]
+    if signed_at is not None:
+        label.append(_p(_fmt(signed_at), "small"))
+    table = Table([[label, picture]], colWidths=[40 * mm, _WIDTH - 40 * mm])
+    table.setStyle(_GRID)
+    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F0F0F0")),
+                               ("ALIGN", (1, 0), (1, 0), "LEFT")]))
+    return table
 
 
 def notice_pdf(

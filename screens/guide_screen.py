@@ -1,13 +1,18 @@
 """The item's guide, told once and completely (一次性告知): who may apply, what to bring
 (with page counts, and which materials may follow later, 容缺), the promised time,
 the fee, how the result reaches the resident, and whether this resident can apply
-here. "开始办理" stays disabled, with the reason beside it, when they cannot."""
+here. "开始办理" stays disabled, with the reason beside it, when they cannot.
+
+"打印告知单" prints the same notice on the receipt printer (kiosk/notice.py) so a
+resident who lacks a material can take the list home; it is disabled while printing
+and says plainly when the printer is out of paper or not working."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.catalog import CatalogItem
+from kiosk.notice import NoticePhase, notice_desk_for, notice_state_key
 from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
@@ -58,11 +63,22 @@ class GuideScreen(ApplicationScreen):
         self.reason = make_label("error")
         self.begin = make_button("begin_application", role="primary")
         self.begin.clicked.connect(terminal.machine.begin_application)
+        self.notice_desk = notice_desk_for(terminal)
+        self.print_notice = make_button("print_notice")
+        self.print_notice.clicked.connect(self._print_notice)
+        self.notice_state = make_label("hint")
+        self.notice_state.setVisible(False)
+        actions = QWidget()
+        buttons = QHBoxLayout(actions)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.print_notice)
+        buttons.addWidget(self.begin, 1)
         self.layout_.addWidget(self.header)
         self.layout_.addWidget(self.department)
         self.layout_.addWidget(self.scroller, 1)
         self.layout_.addWidget(self.reason)
-        self.layout_.addWidget(self.begin)
+        self.layout_.addWidget(self.notice_state)
+        self.layout_.addWidget(actions)
         self._built: tuple[object, ...] | None = None
 
     def entered(self) -> None:
@@ -73,12 +89,19 @@ class GuideScreen(ApplicationScreen):
     def left(self) -> None:
         clear_layout(self.body)  # the verdict may say the resident's age
         self._built = None
+        self.notice_desk.forget()
+
+    def _print_notice(self) -> None:
+        item = current_item(self.terminal)
+        if item is not None:
+            self.notice_desk.request(item.code)
 
     def refresh(self) -> None:  # Screen.render, not QWidget.render
         self.apply_style()
         item = current_item(self.terminal)
         lang = self.lang
         self.begin.setText(self.t("guide.begin"))
+        self._refresh_notice(item)
         if item is None:
             self.header.set_texts(lang, "")
             self.begin.setEnabled(False)
@@ -93,6 +116,20 @@ class GuideScreen(ApplicationScreen):
         if key != self._built:
             self._built = key
             self._build(item)
+
+    def _refresh_notice(self, item: CatalogItem | None) -> None:
+        state = self.notice_desk.state
+        self.print_notice.setText(self.t("notice.print"))
+        self.print_notice.setEnabled(item is not None and not state.busy)
+        # A finished outcome belongs to the item it was printed for.
+        key = notice_state_key(state) if state.busy or (item is not None and state.item_code == item.code) else None
+        self.notice_state.setVisible(key is not None)
+        if key is not None:
+            self.notice_state.setText(self.t(key))
+            role = {NoticePhase.FAILED: "error", NoticePhase.PRINTED: "ok"}.get(state.phase, "hint")
+            if self.notice_state.objectName() != role:
+                self.notice_state.setObjectName(role)
+                repolish(self.notice_state)
 
     def _build(self, item: CatalogItem) -> None:
         clear_layout(self.body)

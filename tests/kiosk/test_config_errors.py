@@ -21,6 +21,9 @@ from kiosk.config import ConfigError, parse_config
         ("[devices.fax]\nport = 1\n", "devices.fax", 1),
         ('[devices.camera]\nport = "/dev/video0"\n', "devices.camera.port", 2),
         ('[printer]\nport = "x"\n', "printer", 1),
+        ('[terminal]\nhall = "H"\nhotline = "call us"\n', "terminal.hotline", 3),
+        ('[calendar]\nholidays_file = ""\n', "calendar.holidays_file", 2),
+        ("[calendar]\nholidays_file = 2027\n", "calendar.holidays_file", 2),
     ],
 )
 def test_bad_value_names_key_and_line(text: str, key: str, line: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -89,3 +90,34 @@ def test_without_a_truetype_font_the_cid_font_is_used() -> None:
     assert not pdf_font().embedded
     pdf = application_form_pdf(**APPLICATION)
     assert b"STSong-Light" in pdf
+
+
+def _png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (900, 300), "white")
+    ImageDraw.Draw(image).line([(60, 220), (300, 80), (800, 200)], fill="black", width=10)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+SIGNED = {**APPLICATION, "receipt_no": "", "submitted_at": None, "signature_png": _png(),
+          "assisted_by": [("工作人员 Staff", "李四"), ("工号 Staff ID", "S001")]}
+
+
+def test_signed_form_embeds_the_signature_and_names_the_assisting_staff() -> None:
+    from pypdf import PdfReader
+
+    pdf = application_form_pdf(**SIGNED)
+    assert pdf == application_form_pdf(**SIGNED)  # deterministic, signature and all
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "申请人签名" in text and "李四" in text and "CM-2026-03" in text
+    assert "回执编号" not in text  # made before the outbox numbers the application
+    assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_a_signature_that_is_not_an_image_is_refused_not_left_out() -> None:
+    with pytest.raises(Exception):  # noqa: B017 - reportlab/PIL raise several types; the caller falls back
+        application_form_pdf(**{**SIGNED, "signature_png": b"\x89PNG\r\n\x1a\n not a picture"})

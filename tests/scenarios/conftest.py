@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.config import Config, DeviceConfig
 from kiosk.refplatform.server import RunningPlatform, start_in_thread
+from kiosk.terminal import Terminal
 from offline_queue.credentials import Credentials, save
 
 
@@ -29,3 +30,12 @@ def provisioned(tmp_path: Path, platform: RunningPlatform) -> Config:
     devices = dict(Config().devices)
     devices["camera"] = DeviceConfig("camera", required=False)
     return Config(platform_url=platform.url, storage_dir=storage, devices=devices)
+
+
+@pytest.fixture
+def terminal(provisioned: Config) -> Iterator[Terminal]:
+    """A started terminal on the provisioned config; sync is run by the test (`run_once`)."""
+    term = Terminal(provisioned, start_sync=False)
+    term.start()
+    yield term
+    term.stop()

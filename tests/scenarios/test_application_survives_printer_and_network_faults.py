@@ -5,7 +5,6 @@ and a printer out of paper or a double tap on submit loses or repeats nothing.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -28,14 +27,6 @@ def _jpeg() -> bytes:
     ok, data = cv2.imencode(".jpg", page)
     assert ok
     return bytes(data)
-
-
-@pytest.fixture
-def terminal(provisioned: Config) -> Iterator[Terminal]:
-    term = Terminal(provisioned, start_sync=False)
-    term.start()
-    yield term
-    term.stop()
 
 
 def _to_review(term: Terminal) -> None:

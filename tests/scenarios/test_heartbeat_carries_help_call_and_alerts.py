@@ -6,24 +6,13 @@ and the reference platform on loopback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from drivers.health import READY, DeviceState, Health
-from kiosk.config import Config
 from kiosk.refplatform.server import RunningPlatform
 from kiosk.terminal import Terminal
-
-
-@pytest.fixture
-def terminal(provisioned: Config) -> Iterator[Terminal]:
-    term = Terminal(provisioned, start_sync=False)
-    term.start()
-    yield term
-    term.stop()
 
 
 def _last_status(platform: RunningPlatform, terminal: Terminal) -> dict[str, Any]:
