@@ -50,7 +50,7 @@ def _pct(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]  # nearest rank
 
 
-def run(visits: int) -> int:
+def run(visits: int, *, trim: bool = False) -> int:
     from PySide6.QtCore import QCoreApplication, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
@@ -153,6 +153,8 @@ def run(visits: int) -> int:
             if index == 0 or (index + 1) % 25 == 0 or index + 1 == visits:
                 gc.collect()
                 tour.pump(20)
+                if trim:  # what is really held, without the allocator's free pages
+                    soak.malloc_trim()
                 rss.append((index + 1, soak.rss_kb()))
                 print(f"  visit {index + 1}: RSS {rss[-1][1] / 1024:.1f} MB", flush=True)
     finally:
@@ -191,8 +193,10 @@ def run(visits: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--visits", type=int, default=int(os.environ.get("KIOSK_VISIT_BENCH_VISITS", "200")))
+    parser.add_argument("--trim-samples", action="store_true",
+                        help="malloc_trim before each sample: live memory rather than what the allocator holds")
     args: Any = parser.parse_args(argv)
-    return run(args.visits)
+    return run(args.visits, trim=args.trim_samples)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.strings import t
 from kiosk.terminal import Terminal
@@ -47,6 +48,29 @@ class Screen(QWidget):
 
     def left(self) -> None:
         """The screen was replaced (stop a preview)."""
+
+
+class OrientedScreen(Screen):
+    """A screen whose main box layout (`oriented`) stacks its parts on a portrait panel
+    and puts them side by side on a landscape one; it re-renders when that flips."""
+
+    oriented: QBoxLayout
+    _landscape = False
+
+    def _orientation_changed(self) -> bool:
+        window = self.window()
+        landscape = window.width() > window.height()
+        if landscape == self._landscape:
+            return False
+        self._landscape = landscape
+        self.oriented.setDirection(QBoxLayout.Direction.LeftToRight if landscape
+                                   else QBoxLayout.Direction.TopToBottom)
+        return True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._orientation_changed() and self.terminal.machine.step is self.step:
+            self.refresh()
 
 
 def make_button(name: str, *, role: str = "") -> QPushButton:

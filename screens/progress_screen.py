@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -42,7 +42,7 @@ from kiosk.strings import register, t
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from screens import theme
-from screens.base import Screen, make_button, make_label
+from screens.base import OrientedScreen, make_button, make_label
 
 register({
     "progress.title": ("查询办理进度", "Check progress"),
@@ -451,7 +451,7 @@ class CaseCard(QFrame):
 
 
 # -- the screen -------------------------------------------------------------------------------------------
-class ProgressScreen(Screen):
+class ProgressScreen(OrientedScreen):
     step = Step.PROGRESS
     _status_changed = Signal()
 
@@ -474,7 +474,7 @@ class ProgressScreen(Screen):
 
         # -- asking ----------------------------------------------------------------------------
         self.ask = QWidget()
-        self.ask_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.ask)
+        self.ask_layout = self.oriented = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.ask)
         self.ask_layout.setContentsMargins(0, 0, 0, 0)
         self.ask_layout.setSpacing(theme.NORMAL.gap_px)
         ways = QWidget()
@@ -556,7 +556,7 @@ class ProgressScreen(Screen):
         return panel, text
 
     # -- rendering ------------------------------------------------------------------------------------
-    def refresh(self) -> None:  # Screen.render, not QWidget.render
+    def refresh(self) -> None:
         self._orientation_changed()
         m = theme.metrics(self.elderly)
         if (m, self._landscape) != self._metrics:
@@ -660,21 +660,5 @@ class ProgressScreen(Screen):
 
     def _health_changed(self) -> None:
         if self.terminal.machine.step is Step.PROGRESS:
-            self.refresh()
-
-    def _orientation_changed(self) -> bool:
-        """A landscape panel puts the ways of asking beside the keypad."""
-        window = self.window()
-        landscape = window.width() > window.height()
-        if landscape == self._landscape:
-            return False
-        self._landscape = landscape
-        self.ask_layout.setDirection(QBoxLayout.Direction.LeftToRight if landscape
-                                     else QBoxLayout.Direction.TopToBottom)
-        return True
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._orientation_changed() and self.terminal.machine.step is Step.PROGRESS:
             self.refresh()
 

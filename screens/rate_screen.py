@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -31,7 +31,7 @@ from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from screens import theme
-from screens.base import Screen, make_button, make_label, row
+from screens.base import OrientedScreen, Screen, make_button, make_label, row
 from screens.keyboard import KeyboardKind, KeyboardPanel, warm_up
 from screens.progress_screen import InnerScroll, after_style, repolish
 
@@ -152,7 +152,7 @@ def _chip(intent: str) -> QPushButton:
     return button
 
 
-class RateScreen(Screen):
+class RateScreen(OrientedScreen):
     step = Step.RATE
 
     def __init__(self, terminal: Terminal) -> None:
@@ -171,7 +171,7 @@ class RateScreen(Screen):
         # Two columns: the five choices, then what went wrong and the comment; one above
         # the other on a portrait panel, side by side on a landscape one.
         self.asking = QWidget()
-        self.asking_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.asking)
+        self.asking_layout = self.oriented = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.asking)
         self.asking_layout.setContentsMargins(0, 0, 0, 0)
         self.asking_layout.setSpacing(theme.NORMAL.gap_px)
         first, second = QWidget(), QWidget()
@@ -349,22 +349,7 @@ class RateScreen(Screen):
         return LOW_PHRASES if stars <= LOW_RATING else GOOD_PHRASES
 
     # -- rendering ---------------------------------------------------------------------------
-    def _orientation_changed(self) -> bool:
-        window = self.window()
-        landscape = window.width() > window.height()
-        if landscape == self._landscape:
-            return False
-        self._landscape = landscape
-        self.asking_layout.setDirection(QBoxLayout.Direction.LeftToRight if landscape
-                                        else QBoxLayout.Direction.TopToBottom)
-        return True
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._orientation_changed() and self.terminal.machine.step is Step.RATE:
-            self.refresh()
-
-    def refresh(self) -> None:  # Screen.render, not QWidget.render
+    def refresh(self) -> None:
         self._orientation_changed()
         m = theme.metrics(self.elderly)
         if m != self._metrics:
@@ -516,7 +501,7 @@ class ThanksScreen(Screen):
         self.timer.setInterval(500)
         self.timer.timeout.connect(self._tick)
 
-    def refresh(self) -> None:  # Screen.render, not QWidget.render
+    def refresh(self) -> None:
         rating = self.terminal.machine.visit.rating
         self.title.setText(self.t("thanks.title"))
         low = rating is not None and rating <= LOW_RATING

@@ -437,3 +437,19 @@ def test_after_status_colours_have_contrast() -> None:
     for tone in TONES:
         assert theme.contrast(theme.ON_BAND, tone) >= 4.5, tone
     assert theme.contrast(theme.INK, "#fff4d6") >= 4.5
+
+
+def test_after_landscape_panel_puts_the_ways_of_asking_side_by_side(kiosk: Kiosk) -> None:
+    """A landscape panel stacked the keypad under the scanner picture and pushed it off
+    screen; the layout follows the window's orientation both ways."""
+    from PySide6.QtWidgets import QBoxLayout
+
+    kiosk.machine.start()
+    kiosk.machine.choose_progress()
+    screen = kiosk.progress()
+    kiosk.window.resize(1920, 1080)
+    QApplication.processEvents()
+    assert screen.oriented.direction() is QBoxLayout.Direction.LeftToRight
+    kiosk.window.resize(1080, 1920)
+    QApplication.processEvents()
+    assert screen.oriented.direction() is QBoxLayout.Direction.TopToBottom
