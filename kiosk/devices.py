@@ -90,7 +90,9 @@ class DeviceRegistry:
                 continue
             # The scanner's poll blocks in short reads already; waiting between polls
             # would only add up to 50 ms to every scan (bench_scanner.py: p95 44 → 0.2 ms).
-            idle_poll_s = 0.0 if kind == "scanner" else 0.05
+            # The camera's poll waits for the next frame: a pause on top halved the live
+            # preview (bench_capture_screen.py: 9.9 fps with 50 ms, 20.9 fps without).
+            idle_poll_s = 0.0 if kind in ("scanner", "camera") else 0.05
             self.runners[kind] = DeviceRunner(kind, self._make(cfg), clock=clock, idle_poll_s=idle_poll_s)
             self.runners[kind].on_health(self._health_changed)
             self.runners[kind].on_event(self._event)

@@ -16,8 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.health import Health
+from drivers.runner import DeviceRunner
 from kiosk.application import build_application, jpeg_pages_to_pdf, receipt_for
-from kiosk.capture import CaptureSession
+from kiosk.capture import (
+    CaptureSession,
+    Shot,
+    by_hand,
+    camera_shot,
+    camera_still,
+    develop,
+    hold_of,
+    live_view,
+    start_live,
+    stop_live,
+    unmoved,
+)
 from kiosk.catalog import Catalog, CatalogError, load_cached_catalog, sample_catalog
 from kiosk.config import Config
 from kiosk.devices import DeviceRegistry
@@ -29,6 +42,7 @@ from kiosk.maintenance import (
     collect_alerts,
     heartbeat_extras,
     registry_resetter,
+    release_free_memory,
 )
 from kiosk.receipt import ReceiptData, build_receipt
 from kiosk.visit import Delays, Step, VisitMachine
@@ -37,6 +51,8 @@ from offline_queue.outbox import Outbox
 from offline_queue.sync import SyncReport, SyncWorker
 
 log = logging.getLogger(__name__)
+
+CAMERA_STILL_TIMEOUT_S = 20.0  # a 13 MP still: the switch, the frame, the page (~2 s simulated, cold)
 
 Background = Callable[[Callable[[], Any], Callable[[Any, BaseException | None], None]], None]
 
@@ -96,6 +112,9 @@ class Terminal:
         self.storage_problem = ""
         self.capture: CaptureSession | None = None
         self.capture_busy = False
+        self._capture_listeners: list[Callable[[], None]] = []
+        self.devices.on_event(self._camera_frame)  # after _device_event, before the Qt layer's relay
+        self.devices.on_health(self._camera_health)
         config.storage_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.disk_guard = DiskGuard(config.storage_dir, clock=clock)
         self.nightly = NightlyJob(
@@ -104,11 +123,18 @@ class Terminal:
         )
         # Scanned text offered first to these (staff codes); True means "taken".
         self.scan_hooks: list[Callable[[str], bool]] = []
+        self._last_step = self.machine.step
         self.machine.subscribe(self._visit_changed)
 
     def _visit_changed(self, machine: VisitMachine) -> None:
         if machine.step is not Step.CAPTURE and self.capture is not None:
             self.capture = None  # pages not kept by 'done' leave with the screen
+        ended = machine.step is Step.ATTRACT and self._last_step is not Step.ATTRACT
+        self._last_step = machine.step
+        if ended:
+            # A visit's frames, PDFs and screens are freed now; give the pages back
+            # while nobody waits (a few ms, off the GUI thread).
+            self.background(release_free_memory, lambda result, exc: None)
 
     def load_catalog(self) -> Catalog | None:
         """The cached catalog (works offline). With the reference platform on loopback
@@ -210,9 +236,12 @@ class Terminal:
         self._publish_status()
 
     # -- capture ---------------------------------------------------------------------------
+    # The capture screen's intents. The camera finds the page on its own thread; stills
+    # are judged on a worker; the session changes on the GUI thread (kiosk/capture.py).
     def begin_capture(self) -> CaptureSession | None:
         """The capture screen opened: a fresh session for the material being captured,
-        starting from the pages it already has (a retake replaces them only on 'done')."""
+        starting from the pages it already has (a retake replaces them only on 'done'),
+        and the camera's live preview with the page outlined."""
         code = self.machine.visit.capturing
         item = self.catalog.get(self.machine.visit.item_code or "") if self.catalog else None
         material = item.material(code) if item is not None and code else None
@@ -222,41 +251,212 @@ class Terminal:
         min_pages = max(material.min_pages, material.sides)
         max_pages = max(material.max_pages, min_pages)
         self.capture = CaptureSession(code, min_pages=min_pages, max_pages=max_pages)
+        self._camera_call(self._live_on)
         return self.capture
 
+    def end_capture(self) -> None:
+        """The capture screen was left: stop finding pages on preview frames."""
+        self._camera_call(stop_live)
+
+    def on_capture_changed(self, listener: Callable[[], None]) -> None:
+        """`listener()` runs when the live preview or the camera's health changed. It
+        runs on the camera's thread: the Qt layer hands it to the GUI thread."""
+        self._capture_listeners.append(listener)
+
+    @property
+    def capture_auto(self) -> bool:
+        return self.config.device("camera").auto_capture_s > 0
+
+    def camera_ready(self) -> bool:
+        runner = self._camera_runner()
+        return runner is not None and runner.health.usable
+
     def capture_still(self, frame: Any) -> None:
-        """A still from the camera (or an image file played as one): find, straighten and
-        check the page off the GUI thread; the screen shows the outcome."""
+        """An image played as if the camera produced it (the tour's `capture` step): it
+        takes the camera's place on the screen for the rest of this material; its page
+        is found, flattened and judged off the GUI thread."""
         session = self.capture
         if session is None or self.capture_busy:
             return
         self.capture_busy = True
+        if not session.played:
+            session.played = True
+            self._camera_call(stop_live)
 
-        def done(_result: Any, exc: BaseException | None) -> None:
+        def done(result: Any, exc: BaseException | None) -> None:
             self.capture_busy = False
+            if self.capture is not session:
+                return
             if exc is not None:
                 log.error("capture failed: %s", type(exc).__name__)
+                session.add(Shot("unreadable"))
+            else:
+                shot, still, view = result
+                if view is not None:
+                    session.live = view
+                session.add(shot, still)
+            self.machine.refresh()
+            self._capture_changed()
+
+        self.machine.touch()
+        self.machine.refresh()
+        self.background(lambda: develop(frame, session.pipeline), done)
+
+    def take_still(self) -> bool:
+        """The resident tapped 'take photo', or a new placement lay still long enough: a
+        full-resolution still from the camera, judged off the GUI thread. False when
+        there is no working camera (the screen says so; the pages stay)."""
+        session = self.capture
+        runner = self._camera_runner()
+        if runner is None or not runner.health.usable:
+            if session is not None:
+                session.last = Shot("camera_offline")
+            return False
+        if session is None or self.capture_busy or session.full or session.adjusting:
+            return True
+        self.capture_busy = True
+        preview = session.live  # the outline the resident saw: where corners by hand start
+        future = runner.call(camera_still)
+
+        def done(result: Any, exc: BaseException | None) -> None:
+            self.capture_busy = False
+            if self.capture is not session:
+                return
+            if exc is not None:
+                # Unplugged or stalled mid-capture: say so, keep every page taken.
+                log.warning("camera still failed: %s", type(exc).__name__)
+                session.add(Shot("camera_offline"))
+            else:
+                shot, still = result
+                session.add(shot, still)
             self.machine.refresh()
 
         self.machine.touch()
         self.machine.refresh()
-        self.background(lambda: session.add_still(frame), done)
-
-    def take_still(self) -> bool:
-        """The resident tapped 'take photo': ask the camera for a full-resolution still.
-        False when there is no working camera (the screen says so)."""
-        runner = self.devices.runner("camera")
-        if runner is None or not runner.health.usable or not hasattr(runner.driver, "latest_frame"):
-            return False
-        future = runner.call(lambda driver: driver.latest_frame())
-        self.background(lambda: future.result(timeout=10), lambda frame, exc: self.capture_still(
-            None if exc is not None else frame))
+        self.background(lambda: camera_shot(future.result(timeout=CAMERA_STILL_TIMEOUT_S), preview), done)
         return True
+
+    def adjust_corners(self) -> None:
+        """Set the page's corners by hand on the last still (no page found there, or
+        the outline was wrong)."""
+        session = self.capture
+        if session is None or session.still is None or self.capture_busy:
+            return
+        session.adjusting = True
+        self.machine.touch()
+        self.machine.refresh()
+
+    def cancel_corners(self) -> None:
+        session = self.capture
+        if session is not None and session.adjusting:
+            session.adjusting = False
+            self.machine.touch()
+            self.machine.refresh()
+
+    def confirm_corners(self, corners: list[tuple[float, float]]) -> None:
+        """Flatten the page from the four corners set (still pixels) off the GUI thread;
+        it replaces the page that still gave, if any."""
+        session = self.capture
+        still = session.still if session is not None else None
+        if session is None or still is None or self.capture_busy:
+            return
+        self.capture_busy = True
+        points = [(float(x), float(y)) for x, y in corners]
+
+        def done(result: Any, exc: BaseException | None) -> None:
+            self.capture_busy = False
+            if self.capture is not session:
+                return
+            if exc is not None:
+                log.error("corners by hand failed: %s", type(exc).__name__)
+            kept = session.add(result if exc is None else Shot("unreadable"), still, replace=still.page)
+            if kept.ok:
+                session.adjusting = False
+            self.machine.refresh()
+
+        self.machine.touch()
+        self.machine.refresh()
+        self.background(lambda: by_hand(still, points, session.pipeline), done)
+
+    def select_page(self, index: int) -> None:
+        if self.capture is not None:
+            self.capture.select(index)
+            self.machine.touch()
+            self.machine.refresh()
+
+    def retake_page(self, index: int) -> None:
+        if self.capture is not None:
+            self.capture.retake(index)
+            self.machine.touch()
+            self.machine.refresh()
+
+    def delete_page(self, index: int) -> None:
+        if self.capture is not None:
+            self.capture.delete(index)
+            self.machine.touch()
+            self.machine.refresh()
 
     def finish_capture(self) -> None:
         session = self.capture
         self.capture = None
+        self.end_capture()
         self.machine.capture_done(list(session.pages) if session is not None else [])
+
+    def _camera_runner(self) -> DeviceRunner[Any] | None:
+        from drivers.camera.device import CameraDriver
+
+        runner = self.devices.runner("camera")
+        return runner if runner is not None and isinstance(runner.driver, CameraDriver) else None
+
+    def _camera_call(self, fn: Callable[[Any], Any]) -> None:
+        runner = self._camera_runner()
+        if runner is not None:
+            runner.call(fn)  # an offline camera fails the call; _camera_health starts it again
+
+    def _live_on(self, driver: Any) -> None:
+        start_live(driver, self.config.device("camera").auto_capture_s)
+
+    def _capture_changed(self) -> None:
+        for listener in list(self._capture_listeners):
+            listener()
+
+    def _camera_frame(self, kind: str, event: object) -> None:
+        """Camera thread: each preview frame, shrunk for the screen with its outline."""
+        from drivers.camera.device import PreviewUpdated
+
+        session = self.capture
+        if kind != "camera" or session is None or session.played or not isinstance(event, PreviewUpdated):
+            return
+        runner = self._camera_runner()
+        result = event.result
+        hold = hold_of(runner.driver, event.frame.t, result.capture) if runner is not None else 0.0
+        still = result.still or unmoved(session.live, result.quad)
+        session.live = live_view(event.frame.image, result.quad, result.reason, still=still, hold=hold,
+                                 seq=event.frame.seq, detect_ms=result.ms)
+        self._capture_changed()
+
+    def _camera_health(self, kind: str, health: Health) -> None:
+        """Camera thread: back after a fault with a capture screen open, the preview is
+        turned on again (the call that turned it on may have failed while it was down)."""
+        session = self.capture
+        if kind != "camera" or session is None:
+            return
+        if health.usable and not session.played:
+            self._camera_call(self._live_on)
+        self._capture_changed()
+
+    def _camera_event(self, event: object) -> None:
+        """GUI thread: the pipeline's auto-capture timer fired on a placement not taken
+        yet (kiosk/capture.py `Placement`): take it."""
+        from drivers.camera.device import PreviewUpdated
+
+        session = self.capture
+        if session is None or session.played or not isinstance(event, PreviewUpdated):
+            return
+        session.placement.seen(event.result.quad)
+        if (event.result.capture and session.placement.armed and self.capture_auto and not session.adjusting
+                and not session.full and not self.capture_busy):
+            self.take_still()
 
     # -- the application -------------------------------------------------------------------
     def submit_application(self) -> None:
@@ -270,11 +470,18 @@ class Terminal:
         if item is None or outbox is None:
             machine.submit_failed("storage" if outbox is None else "catalog")
             return
-        application = build_application(
-            machine.visit, item, catalog_version=self.catalog.version if self.catalog else None,
-            assemble=assemble_material_pdf,
-        )
+        visit = machine.visit  # SUBMITTING cannot be ended or reset: this visit stays whole
+        catalog_version = self.catalog.version if self.catalog else None
         created = dt.datetime.now().astimezone()
+
+        def make_durable() -> Any:
+            # Off the GUI thread: the signed form PDF and the materials' PDFs take 30 ms
+            # warm and over 200 ms on the first submit (font loading).
+            application = build_application(
+                visit, item, catalog_version=catalog_version, assemble=assemble_material_pdf,
+                hall_name=self.config.hall, terminal_name=self.config.terminal_name,
+            )
+            return outbox.enqueue(application)
 
         def done(result: Any, exc: BaseException | None) -> None:
             if exc is not None:
@@ -288,7 +495,7 @@ class Terminal:
                 hall_name=self.config.hall, terminal_name=self.config.terminal_name,
             ))
 
-        self.background(lambda: outbox.enqueue(application), done)
+        self.background(make_durable, done)
 
     def print_receipt(self, data: ReceiptData) -> None:
         """Print on the device thread; the receipt screen says how it went. A printer
@@ -347,6 +554,8 @@ class Terminal:
             self._id_reader_event(event)
         elif kind == "scanner":
             self._scanner_event(event)
+        elif kind == "camera":
+            self._camera_event(event)
 
     def _scanner_event(self, event: object) -> None:
         """A staff code belongs to staff assistance; everything else to the progress desk
