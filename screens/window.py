@@ -9,6 +9,7 @@ technician's exit says so.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -136,8 +137,8 @@ class KioskWindow(QWidget):
         self.bridge = _Bridge()
         self.bridge.device_event.connect(terminal.handle_device_event, Qt.ConnectionType.QueuedConnection)
         self.bridge.status_changed.connect(self._status_changed, Qt.ConnectionType.QueuedConnection)
-        terminal.devices.on_event(self.bridge.device_event.emit)
-        terminal.on_status(lambda _view: self.bridge.status_changed.emit())
+        terminal.devices.on_event(self._relay_device_event)
+        terminal.on_status(lambda _view: self._relay_status())
         self.machine.subscribe(lambda _m: self.refresh())
 
         self.timer = QTimer(self)
@@ -262,6 +263,17 @@ class KioskWindow(QWidget):
         for label in (self.platform_label,):
             label.style().unpolish(label)
             label.style().polish(label)
+
+    # Device threads call these. Once the window is gone (shutting down, a test's window
+    # closed while devices still run) the bridge's C++ side is deleted and emit raises
+    # RuntimeError in the device's thread, which its runner would count as a device fault.
+    def _relay_device_event(self, kind: str, event: object) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.bridge.device_event.emit(kind, event)
+
+    def _relay_status(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.bridge.status_changed.emit()
 
     def _status_changed(self) -> None:
         self.terminal.refresh_service_availability()
