@@ -47,6 +47,10 @@ Image = NDArray[np.uint8]
 
 PREVIEW_SIZE = (1920, 1080)
 STILL_SIZE = synth.FULL_SIZE  # 4208 × 3120, 13 MP
+# The simulated camera's still has the preview's 16:9 shape: synth draws the same scene
+# at any size of one aspect (same seed, same page, scaled), so the still the resident
+# asks for shows the page the preview showed. At 4:3 it drew another scene. 12.5 MP.
+SIM_STILL_SIZE = (4704, 2646)
 SELECT_TIMEOUT_S = 2  # OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT (seconds), instead of 10
 
 
@@ -236,7 +240,7 @@ class SimSource:
     `still`; it stalls and unplugs when the camera does."""
 
     def __init__(self, camera: SimCamera | None = None, *, preview_size: tuple[int, int] = PREVIEW_SIZE,
-                 still_size: tuple[int, int] = STILL_SIZE, fps: float = 15.0,
+                 still_size: tuple[int, int] = SIM_STILL_SIZE, fps: float = 15.0,
                  clock: Callable[[], float] = time.monotonic, wait: Callable[[float], None] = _sleep_wait) -> None:
         self.camera = camera or SimCamera()
         self.preview_size = preview_size

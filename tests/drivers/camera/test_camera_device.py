@@ -263,3 +263,22 @@ def test_camera_that_does_not_open_is_unavailable() -> None:
     src = OpenCVSource("/dev/video9", capture_factory=factory(FakeVideoCapture((640, 480), opened=False)))
     with pytest.raises(CameraUnavailable):
         src.open()
+
+
+def test_simulated_still_shows_the_page_the_preview_showed() -> None:
+    """The simulated camera drew its 4:3 still as another scene than its 16:9 preview,
+    so a resident tapping 拍照 in the simulated hall got a photo of the bare desk."""
+    from drivers.camera.geometry import iou
+    from drivers.camera.page import detect_page
+
+    camera = SimCamera("page", seed=4, doc="a4")
+    src = SimSource(camera, fps=1000)
+    src.open()
+    preview = src.read(1.0)
+    still = src.still(1.0)
+    assert preview is not None and still is not None
+    seen = detect_page(preview.image).quad
+    taken = detect_page(still.image).quad
+    assert seen is not None and taken is not None
+    scale = still.image.shape[1] / preview.image.shape[1]
+    assert iou(np.asarray(seen) * scale, taken) > 0.9
