@@ -9,6 +9,7 @@ shown fails the tour, naming the step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -174,10 +175,14 @@ class Tour:
         code = str(step["material"])
         self.click(f"capture:{code}")
         self.wait_step(Step.CAPTURE)
-        self.shoot()
         session = self.terminal.capture
         if session is None:
             raise InvalidIntent(f"capture {code}", self.machine.step)
+        if self.terminal.camera_ready():  # shoot the live picture, not "opening the camera"
+            with contextlib.suppress(TimeoutError):
+                self.wait_for(lambda: session.live is not None, 5, "the camera's live picture")
+            self.pump(50)
+        self.shoot()
         for name in step.get("images", []):
             path = Path(name) if Path(name).is_absolute() else self.scenario_dir / name
             before = len(session.pages)
