@@ -109,7 +109,7 @@ class SoakResult:
     slowest_ms: dict[str, float] = field(default_factory=dict)
     median_ms: dict[str, float] = field(default_factory=dict)
     slower_than_first: dict[str, int] = field(default_factory=dict)
-    early_median_ms: dict[str, float] = field(default_factory=dict)  # the kind's 2nd to 11th visits
+    early_median_ms: dict[str, float] = field(default_factory=dict)  # the kind's first 10 % (from its 2nd)
     late_median_ms: dict[str, float] = field(default_factory=dict)  # its last 10 % of visits
     late_p95_ms: dict[str, float] = field(default_factory=dict)
     durations_ms: dict[str, list[float]] = field(default_factory=dict)
@@ -127,7 +127,15 @@ class SoakResult:
 
     @property
     def ok(self) -> bool:
-        return self.rss_growth_mb <= RSS_LIMIT_MB and self.flat and self.failures == 0
+        return self.rss_growth_mb <= RSS_LIMIT_MB and self.flat and self.failures == 0 and not self.slowed
+
+    @property
+    def slowed(self) -> list[str]:
+        """Kinds (with enough visits to tell) whose last tenth ran over 20 % slower than
+        their first: a single first visit is no baseline (it warms caches, or it is the
+        one that ran while the machine was idle), the median of a tenth is."""
+        return [kind for kind, late in self.late_median_ms.items()
+                if len(self.durations_ms.get(kind, [])) >= 20 and late > SLOWER_LIMIT * self.early_median_ms[kind]]
 
     def report(self) -> str:
         lines = [
@@ -144,8 +152,9 @@ class SoakResult:
             lines.append(
                 f"  {kind:<11} n={count:<5} first {self.first_ms[kind]:6.0f} ms  early median "
                 f"{self.early_median_ms[kind]:6.0f}  late median {self.late_median_ms[kind]:6.0f}  late p95 "
-                f"{self.late_p95_ms[kind]:6.0f}  slowest {self.slowest_ms[kind]:6.0f} ms; "
-                f"slower than the first by >20%: {self.slower_than_first[kind]}")
+                f"{self.late_p95_ms[kind]:6.0f}  slowest {self.slowest_ms[kind]:6.0f} ms; late vs early "
+                f"{(self.late_median_ms[kind] / max(self.early_median_ms[kind], 1e-9) - 1) * 100:+.0f}% [<= +20%]; "
+                f"single visits slower than the first by >20%: {self.slower_than_first[kind]}")
         for error in self.errors[:5]:
             lines.append(f"  error: {error}")
         return "\n".join(lines)
@@ -385,8 +394,9 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
             result.slowest_ms[kind] = round(max(times), 1)
             result.median_ms[kind] = round(statistics.median(times), 1)
             result.slower_than_first[kind] = sum(1 for t in times[1:] if t > SLOWER_LIMIT * first)
-            early = times[1:11] or times
-            late = times[-max(1, len(times) // 10):]
+            tenth = max(1, len(times) // 10)
+            early = times[1:1 + tenth] or times  # the first visit of a kind warms caches: not a baseline
+            late = times[-tenth:]
             result.early_median_ms[kind] = round(statistics.median(early), 1)
             result.late_median_ms[kind] = round(statistics.median(late), 1)
             result.late_p95_ms[kind] = round(sorted(late)[min(len(late) - 1, math.ceil(0.95 * len(late)) - 1)], 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,11 @@ def run_app(config: Config, *, windowed: bool) -> int:
         feeder = QTimer(window)
         feeder.timeout.connect(lambda: sdnotify.notify("WATCHDOG=1"))
         feeder.start(int(interval * 1000))
+    # Everything built so far (Qt's wrappers, the catalog, the pinyin tables) lives as
+    # long as the process: out of the collector's sight, a full collection walks only
+    # what a visit made (a 104 ms pause of every thread was seen on the capture screen).
+    gc.collect()
+    gc.freeze()
     sdnotify.notify("READY=1")
     try:
         code = app.exec()

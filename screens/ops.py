@@ -19,18 +19,26 @@ class _Job(QRunnable):
     def __init__(self, relay: _Relay, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
         super().__init__()
         self._relay = relay
-        self._work = work
-        self._done = done
+        self._work: Callable[[], Any] | None = work
+        self._done: Callable[[Any, BaseException | None], None] | None = done
 
     def run(self) -> None:
+        work, done = self._work, self._done
+        # The pool deletes the C++ runnable, but PySide may keep this Python wrapper
+        # (the soak counted +55 _Job over 200 visits); holding nothing, a kept wrapper
+        # costs bytes, not a visit's pages and PDFs that the closures carry.
+        self._work = self._done = None
+        if work is None or done is None:
+            return
         try:
-            result: Any = self._work()
+            result: Any = work()
             error: BaseException | None = None
         except Exception as exc:
             result, error = None, exc
         # RuntimeError: the app is shutting down and the relay is gone; nobody is left to tell.
         with contextlib.suppress(RuntimeError):
-            self._relay.finished.emit(self._done, result, error)
+            self._relay.finished.emit(done, result, error)
+        del work, done, result, error
 
 
 class QtBackground:
