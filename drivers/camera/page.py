@@ -4,25 +4,39 @@ Pure numpy/cv2: no clocks, threads or Qt. The pipeline follows hardware-protocol
 §4.2 (downscale, several candidate generators, quad validation, refine at full
 resolution, as SmartDoc 2015's ISPL-CVML did):
 
-1. Halve to about 1000 px on the long side (13 MP: 1052 × 780).
+1. Halve to about 1000 px on the long side (13 MP: 1052 × 780; 5 MP: 1296 × 972); the
+   quads are scored there. Candidates come from that image halved once more (526 ×
+   390): print, texture and sensor noise average out there, and every pass costs a
+   quarter.
 2. Propose quads from cues that fail in different places: regions between Canny edges
-   (per Lab channel, so a blue card on a grey desk of equal lightness still has
-   edges); Otsu regions on lightness and on the colour distance from the desk seen at
-   the frame's rim; quads on 4 edge *lines* (two near-parallel pairs) ranked by how
-   much of each side edge segments cover; and each region's outline snapped to the
-   lines near its sides. Lines find a page whose outline has gaps (glare, a finger,
-   white on white) where every region leaks into the desk.
+   (on the colour gradient, so a blue card on a grey desk of equal lightness still has
+   edges; thresholds raised with the desk's texture, and a blurrier second pass over
+   speckled laminate or wood); Otsu regions on lightness and on the colour distance
+   from the desk seen at the frame's rim; quads on 4 edge *lines* (two near-parallel
+   pairs) ranked by how much of each side edge segments cover; and outlines snapped to
+   the lines near their sides: each region's, and the parallelogram on every corner
+   where two lines' covered runs end. Segments are traced per orientation class, so a
+   side touched by print or a finger is not lost in one tangle with them. Lines find a
+   page whose outline has gaps (glare, a finger, white on white) where every region
+   leaks into the desk. Each candidate's sides are snapped to the strongest colour
+   change within 4 px on the scoring image.
 3. Score every quad from colour profiles across its sides (one remap for all): a *step*
    (colour differs 3 px and 7 px out from in) or at least a thin dark shadow rim;
    straightness; corners that are not desk. A printed border, a cutting-mat grid line
    or a plank seam is a line, not a step; a finger is straight but has round ends.
+   Samples where one foreign thing covers both sides of a side (a finger, a hand, a
+   pen) neither count for nor against it.
 4. Refit the best sides from edge samples along their normals (RANSAC), so a finger
    over an edge, a rounded card corner or a glare patch only removes samples.
 5. Choose: the quad whose colours are most unlike the rest of the frame's (a page is a
    thing of its own; a text block shares its paper with the rest of the page, a patch
    of wood grain is more desk); then any valid quad holding it whose added part is not
-   desk (the page around its header band). A side that the page's edges run past is a
-   rule across a page that goes on off the frame: `page_cut`.
+   desk, has page corners and steps along its new outline (the page around its header
+   band). Then once more with the chosen quad's sides moved out to the next step that
+   runs along them (a coloured band to the page's edge, a form's table, a printed
+   border, a ruled pad's top margin). A side that the page's edges run past is a rule
+   across a page that goes on off the frame: `page_cut`. When the half-size
+   candidates give no page, the working-size ones get a stricter second look.
 6. Refit the winner's sides on the full-resolution frame (sub-pixel box-step peaks
    along the normals, RANSAC), order the corners from the page's top-left (upright by
    shape, and by the print's direction when it tells).
@@ -62,7 +76,7 @@ ID1_ASPECT = 85.6 / 54.0
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    work_long_side: int = 1100  # 13 MP halves twice to 1052×780, 1080p once to 960×540
+    work_long_side: int = 1100  # halve while over 1.3×: 13 MP → 1052×780, 5 MP → 1296×972, 1080p → 960×540
     min_area_frac: float = 0.015  # of the frame; an ID-1 card under a 13 MP 高拍仪 covering A3 is ~3 %
     max_area_frac: float = 0.97
     min_side_frac: float = 0.05  # of the frame's long side
@@ -111,38 +125,101 @@ _LAB_LUT = np.stack([
 
 
 @dataclass
+class _Level:
+    """What candidates are drawn from: the working image halved once more (edges of a
+    page's sides survive, print, texture and sensor noise average out, and every
+    pass over it costs a quarter)."""
+
+    lab: Image  # smoothed 8-bit Lab, chroma stretched ×2 around 128
+    light: Image  # its L channel
+    edges: Image
+    directed: list[tuple[I64, I64, F32]]  # edge pixels (rows, columns, directions), then those after more blur
+    region_lab: Image  # what the region masks split: `lab`, or a smoother copy over texture
+    shape: tuple[int, int]  # (h, w)
+    desk: F64  # median colour of the frame's rim
+
+
+@dataclass
 class _Features:
     small: Image
     lab: Image  # smoothed 8-bit Lab, chroma stretched ×2 around 128
     light: Image  # its L channel
-    edges: Image
     scale: float  # small / full
     shape: tuple[int, int]  # small (h, w)
     desk: F64  # median colour of the frame's rim
     bins: NDArray[np.int64]  # half-size image of colour bins (16 L × 8 a × 8 b)
     bin_total: F64  # its histogram
+    cand: _Level  # candidates are found on this, at half the size
+    raw: Image  # Lab (chroma stretched) before smoothing, working size
+
+
+def _shrink(frame: Image, long_side: int) -> Image:
+    """Halve with INTER_AREA while the long side exceeds 1.3 × `long_side`: OpenCV
+    averages 2×2 blocks on a fast path (13 MP to 1052×780 in 2 ms; a fractional
+    INTER_AREA step takes 12). 13 MP → 1052, 12 MP → 1000, 8 MP → 816, 5 MP → 1296."""
+    small = frame
+    while max(small.shape[:2]) > 1.3 * long_side:
+        small = _u8(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA))
+    return small
+
+
+def _colour_gradient(raw: Image, sigma: float) -> tuple[Image, NDArray[np.int16], NDArray[np.int16], float]:
+    """The blurred Lab image, its Sobel derivatives (3 channels, int16) and the median
+    gradient magnitude of the strongest channel on every third row and column."""
+    lab = _u8(cv2.GaussianBlur(raw, (0, 0), sigma))
+    dx = np.asarray(cv2.Sobel(lab, cv2.CV_16S, 1, 0), np.int16)
+    dy = np.asarray(cv2.Sobel(lab, cv2.CV_16S, 0, 1), np.int16)
+    sub = np.abs(dx[::3, ::3]).astype(np.int32) + np.abs(dy[::3, ::3])
+    texture = float(np.median(sub.max(axis=2)))
+    return lab, dx, dy, texture
+
+
+def _edge_directions(edges: Image, dx: NDArray[np.int16], dy: NDArray[np.int16]) -> tuple[I64, I64, F32]:
+    """Edge pixels (rows, columns) and the direction (degrees mod 180) of the gradient
+    of the channel that changes most at each: the one Canny followed there."""
+    ys, xs = np.nonzero(edges)
+    gx, gy = dx[ys, xs].astype(np.float32), dy[ys, xs].astype(np.float32)  # (k, 3)
+    pick = np.argmax(np.abs(gx) + np.abs(gy), axis=1)
+    k = np.arange(len(ys))
+    theta = np.degrees(np.arctan2(gy[k, pick], gx[k, pick])) % np.float32(180.0)
+    return ys.astype(np.int64), xs.astype(np.int64), np.asarray(theta, np.float32)
+
+
+def _level(raw: Image) -> _Level:
+    """Edges and region images of a Lab image (chroma stretched). One Canny on the
+    colour gradient: per pixel the Lab channel that changes most (a blue card on a grey
+    desk of equal lightness still has edges). Thresholds low enough for a 10-level
+    step of white paper on a white desk, raised over a textured desk or a noisy sensor
+    (speckled laminate, wood grain, a 5 MP frame), where the median gradient is several
+    times the ≈ 3 left on a plain one; there a second, blurrier pass too (a page's side
+    stays a step, speckles fade)."""
+    lab, dx, dy, texture = _colour_gradient(raw, 1.0)
+    hi = max(30.0, 2.2 * texture)
+    # Canny on 3-channel derivatives follows, per pixel, the channel whose gradient is
+    # strongest.
+    edges = _u8(cv2.Canny(dx, dy, 0.4 * hi, hi, L2gradient=True))
+    directed = [_edge_directions(edges, dx, dy)]
+    region_lab = lab
+    if texture > 6.0:
+        region_lab, cdx, cdy, ctex = _colour_gradient(raw, 2.0)
+        chi = max(16.0, 2.5 * ctex)
+        directed.append(_edge_directions(_u8(cv2.Canny(cdx, cdy, 0.4 * chi, chi, L2gradient=True)), cdx, cdy))
+    return _Level(lab, _u8(lab[..., 0]), edges, directed, region_lab, (lab.shape[0], lab.shape[1]), _desk_color(lab))
 
 
 def _features(frame: Image, long_side: int) -> _Features:
     w = frame.shape[1]
-    # Halve with INTER_AREA until the long side fits: OpenCV averages 2×2 blocks on a
-    # fast path (13 MP to 1052×780 in 2 ms; one fractional INTER_AREA step takes 12).
-    small = frame
-    while max(small.shape[:2]) > long_side:
-        small = _u8(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA))
+    small = _shrink(frame, long_side)
     scale = small.shape[1] / w
-    lab = _u8(cv2.GaussianBlur(cv2.LUT(cv2.cvtColor(small, cv2.COLOR_BGR2Lab), _LAB_LUT), (0, 0), 1.0))
-    chans = [_u8(c) for c in cv2.split(lab)]
-    # Thresholds low enough for a 10-level step of white paper on a white desk (Sobel
-    # ≈ 25 after the blur) and above the noise left after averaging k² pixels (≈ 3).
-    edges = _u8(cv2.Canny(chans[0], 12, 30, L2gradient=True))
-    edges |= _u8(cv2.Canny(chans[1], 12, 30, L2gradient=True))
-    edges |= _u8(cv2.Canny(chans[2], 12, 30, L2gradient=True))
-    half = cv2.resize(lab, (lab.shape[1] // 2, lab.shape[0] // 2), interpolation=cv2.INTER_NEAREST)
+    raw = _u8(cv2.LUT(cv2.cvtColor(small, cv2.COLOR_BGR2Lab), _LAB_LUT))
+    lab = _u8(cv2.GaussianBlur(raw, (0, 0), 1.0))
+    half_raw = _u8(cv2.resize(raw, (raw.shape[1] // 2, raw.shape[0] // 2), interpolation=cv2.INTER_AREA))
+    cand = _level(half_raw)
+    half = lab[::2, ::2]
     bins = ((half[..., 0].astype(np.int64) >> 4) << 6) | ((half[..., 1].astype(np.int64) >> 5) << 3) | (
         half[..., 2].astype(np.int64) >> 5)
-    return _Features(small, lab, chans[0], edges, scale, (small.shape[0], small.shape[1]), _desk_color(lab),
-                     bins, np.bincount(bins.ravel(), minlength=1024).astype(np.float64))
+    return _Features(small, lab, _u8(lab[..., 0]), scale, (small.shape[0], small.shape[1]), _desk_color(lab),
+                     bins, np.bincount(bins.ravel(), minlength=1024).astype(np.float64), cand, raw)
 
 
 # -- sampling ------------------------------------------------------------------------------
@@ -190,8 +267,8 @@ class _Evidence:
     corners: I64  # (C,): corners whose inside looks like the page
     samples: NDArray[np.bool_]  # (C, 4, n): which samples along each side show a step
     polarity: F64  # (C, 4): sign of inside-minus-outside lightness over a side's steps (0: mixed)
-    contrast: F64  # (C,): median colour inside the outline against median outside,
-    # in units of a third of the spread outside (plain levels on a flat desk)
+    contrast: F64  # (C,): median colour inside the outline against median outside
+    spread: F64  # (C,): median distance of the outside samples from their median
 
 
 def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
@@ -249,11 +326,23 @@ def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
     med_in = np.median(prof[..., [_I_IN7, _I_IN3], :].reshape(c, -1, 3), axis=1)
     outs = prof[..., [_I_OUT3, _I_OUT7], :].reshape(c, -1, 3)
     med_out = np.median(outs, axis=1)
-    # Against the desk's own spread around the quad: wood grain varies by 10 levels
-    # and more, a white laminate by 1-2.
-    spread = np.median(np.linalg.norm(outs - med_out[:, None, :], axis=2), axis=1)
     contrast = np.linalg.norm(med_in - med_out, axis=1)
-    del spread
+    # Against the desk's own spread around the quad: wood grain varies by 10 levels
+    # and more, a white laminate by 1-2. A strip of wood between grain lines differs
+    # from the wood around it by no more than the wood varies.
+    spread = np.median(np.linalg.norm(outs - med_out[:, None, :], axis=2), axis=1)
+    # Occluded samples: the same foreign thing on both sides of the side, unlike the
+    # page inside and the desk outside (a finger or a hand over the edge, a pen lying
+    # across it). They neither show nor deny the edge, so they leave the count, up to
+    # 60 % of a side. Only for a quad that stands out from its surroundings as a
+    # whole (a text block's lines would otherwise excuse its missing steps).
+    tau = np.maximum(8.0, 0.35 * contrast)[:, None, None]
+    cin, cout = prof[..., _I_IN7, :], prof[..., _I_OUT7, :]
+    occluded = ((np.linalg.norm(cin - med_in[:, None, None, :], axis=-1) > tau)
+                & (np.linalg.norm(cout - med_out[:, None, None, :], axis=-1) > tau)
+                & (np.linalg.norm(cin - cout, axis=-1) < tau) & ~edge_ok & inside_frame
+                & (contrast >= 12.0)[:, None, None])
+    denom = np.maximum(denom - np.minimum(occluded.sum(axis=2), 0.6 * denom), 1)
     # Which side of each step is lighter, where a side is consistent about it (≥ 80 %).
     lighter_in = (prof[..., _I_IN7, 0] > prof[..., _I_OUT7, 0]) & step_ok
     lighter_out = (prof[..., _I_IN7, 0] < prof[..., _I_OUT7, 0]) & step_ok
@@ -261,7 +350,71 @@ def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
     polarity = np.where(lighter_in.sum(axis=2) >= 0.8 * n_steps, 1.0,
                         np.where(lighter_out.sum(axis=2) >= 0.8 * n_steps, -1.0, 0.0))
     return _Evidence(edge_ok.sum(axis=2) / denom, step_ok.sum(axis=2) / denom,
-                     on_line.sum(axis=2) / denom, corners, step_ok, polarity, contrast.astype(np.float64))
+                     (on_line & ~occluded).sum(axis=2) / denom, corners, step_ok, polarity,
+                     contrast.astype(np.float64), spread.astype(np.float64))
+
+
+def _clockwise_all(quads: F64) -> F64:
+    """Quads (C, 4, 2) clockwise on screen, each starting from its top-most corner
+    (then left-most): one spelling per outline, for comparing them."""
+    x, y = quads[..., 0], quads[..., 1]
+    sa = np.sum(x * y[:, NEXT] - x[:, NEXT] * y, axis=1)
+    q = np.where((sa < 0)[:, None, None], quads[:, [0, 3, 2, 1]], quads)
+    start = np.argmin(q[..., 1] * 1e6 + q[..., 0], axis=1)
+    idx = (start[:, None] + np.arange(4)[None, :]) % 4
+    return np.take_along_axis(q, idx[..., None], axis=1)
+
+
+def _snap(lab: Image, quads: F64, n: int = 16, reach: int = 4) -> F64:
+    """Quads (C, 4, 2) found at half the size, each side moved onto the strongest colour
+    change within ±`reach` px: the median peak of the derivative across the side over
+    each half of its length sets where the side runs there. Cheaper than a refit, and
+    enough for the profiles that score the quads (they look 3 and 7 px either side)."""
+    if not len(quads):
+        return quads
+    d = quads[:, NEXT] - quads
+    lengths = np.sqrt(np.sum(d * d, axis=2))
+    normals = np.stack([d[..., 1], -d[..., 0]], axis=2) / (lengths[..., None] + 1e-12)
+    t = np.concatenate([np.linspace(0.08, 0.45, n // 2), np.linspace(0.55, 0.92, n // 2)])
+    offs = np.arange(-reach - 1, reach + 2, dtype=np.float64)
+    pts = quads[:, :, None, :] + t[None, None, :, None] * d[:, :, None, :]
+    coords = pts[:, :, :, None, :] + offs[None, None, None, :, None] * normals[:, :, None, None, :]
+    prof = _sample(lab, coords)  # (C, 4, n, m, 3)
+    der = np.linalg.norm(prof[..., 2:, :] - prof[..., :-2, :], axis=-1)  # centred on offs[1:-1]
+    j = np.argmax(der, axis=-1)
+    strong = np.take_along_axis(der, j[..., None], axis=-1)[..., 0] >= 6.0
+    pos = offs[1:-1][j]
+    half = n // 2
+
+    def median_strong(sl: slice) -> F64:
+        # Median over the strong samples of each half (0 where none is strong): the
+        # weak ones sort last, the middle of the strong ones is read off.
+        v = np.sort(np.where(strong[..., sl], pos[..., sl], np.inf), axis=-1)
+        k = strong[..., sl].sum(axis=-1)
+        lo = np.take_along_axis(v, np.maximum((k - 1) // 2, 0)[..., None], axis=-1)[..., 0]
+        hi = np.take_along_axis(v, np.minimum(k // 2, v.shape[-1] - 1)[..., None], axis=-1)[..., 0]
+        return np.asarray(np.where(k > 0, (lo + np.where(k % 2 == 0, hi, lo)) / 2, 0.0), np.float64)
+
+    o1 = median_strong(slice(0, half))
+    o2 = median_strong(slice(half, n))
+    ta, tb = t[: half].mean(), t[half:].mean()
+    # Points the moved side passes through, and its line.
+    p1 = quads + ta * d + o1[..., None] * normals
+    p2 = quads + tb * d + o2[..., None] * normals
+    u = p2 - p1
+    nrm = np.stack([-u[..., 1], u[..., 0]], axis=-1)
+    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True) + 1e-12
+    cst = -np.sum(nrm * p1, axis=-1)
+    out = np.empty_like(quads)
+    for i in range(4):
+        a1, b1, c1 = nrm[:, i - 1, 0], nrm[:, i - 1, 1], cst[:, i - 1]
+        a2, b2, c2 = nrm[:, i, 0], nrm[:, i, 1], cst[:, i]
+        den = a1 * b2 - a2 * b1
+        ok = np.abs(den) > 1e-9
+        safe = np.where(ok, den, 1.0)
+        out[:, i, 0] = np.where(ok, (b1 * c2 - b2 * c1) / safe, quads[:, i, 0])
+        out[:, i, 1] = np.where(ok, (c1 * a2 - c2 * a1) / safe, quads[:, i, 1])
+    return np.asarray(out, np.float64)
 
 
 def _corner_count(lab: Image, quads: F64, outside: F32, inside: F32, lengths: F64) -> I64:
@@ -477,12 +630,24 @@ def _region_contours(mask: Image, min_area: float) -> list[NDArray[np.int32]]:
     return [np.asarray(contours[int(i)], np.int32) for i in top if cv2.contourArea(contours[int(i)]) >= min_area]
 
 
-def _segments(edges: Image, min_len: float, limit: int = 200) -> F64:
-    """Straight pieces of the edge contours, (k, 4) as x0 y0 x1 y1, the longest first."""
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    # A contour of a 1-px edge runs along it and back: its arc length is twice the
-    # edge's, so a straight piece of min_len needs an arc of 2·min_len.
-    polys = [cv2.approxPolyDP(c, 1.5, True).reshape(-1, 2) for c in contours if len(c) >= 2 * min_len]
+def _segments(f: _Level, min_len: float, limit: int = 200) -> F64:
+    """Straight pieces of the edges, (k, 4) as x0 y0 x1 y1, the longest first.
+
+    The edges are split first into four overlapping orientation classes (±34° around
+    0°, 45°, 90° and 135°): a page's side touched by print, a guilloche or a finger
+    would otherwise be traced as one tangle with them, and no straight piece of it
+    would be long enough. Every straight line lies wholly in at least one class."""
+    polys = []
+    mask = np.zeros_like(f.edges)
+    for ys, xs, theta in f.directed:
+        for centre in (0.0, 45.0, 90.0, 135.0):
+            sel = np.abs((theta - centre + 90.0) % 180.0 - 90.0) <= 34.0
+            mask[:] = 0
+            mask[ys[sel], xs[sel]] = 255
+            contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+            # A contour of a 1-px edge runs along it and back: its arc length is twice
+            # the edge's, so a straight piece of min_len needs an arc of 2·min_len.
+            polys += [cv2.approxPolyDP(c, 1.5, True).reshape(-1, 2) for c in contours if len(c) >= 2 * min_len]
     if not polys:
         return np.zeros((0, 4))
     p0 = np.vstack(polys).astype(np.float64)
@@ -494,7 +659,13 @@ def _segments(edges: Image, min_len: float, limit: int = 200) -> F64:
     p1 = p0[nxt]
     lens = np.linalg.norm(p1 - p0, axis=1)
     keep = np.flatnonzero(lens >= min_len)
-    keep = keep[np.argsort(-lens[keep])][:limit]
+    # The contour of a 1-px edge traces each piece twice, once each way: keep one.
+    a, b = p0[keep], p1[keep]
+    flip = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    canon = np.where(flip[:, None], np.hstack([b, a]), np.hstack([a, b]))
+    _, first = np.unique(canon, axis=0, return_index=True)
+    keep = keep[first]
+    keep = keep[np.argsort(-lens[keep], kind="stable")][:limit]
     return np.hstack([p0[keep], p1[keep]])
 
 
@@ -509,56 +680,64 @@ class _Lines:
 
 def _merge_lines(segs: F64, span: int, max_lines: int, min_support: float) -> _Lines | None:
     """Greedy clustering of collinear segments, longest first (a finger or a glare spot
-    splits a page side into pieces on one line), then a weighted refit per cluster."""
+    splits a page side into pieces on one line), then a weighted refit per cluster.
+    A segment joins the first cluster whose founding segment's line it lies on (within
+    2° and 2.5 px at both ends); the clusters are fitted and measured all at once."""
     k = len(segs)
     d = segs[:, 2:] - segs[:, :2]
     lens = np.linalg.norm(d, axis=1)
     u = d / lens[:, None]
-    ln_n = np.zeros((k, 2))
-    ln_c = np.zeros(k)
-    ln_d = np.zeros((k, 2))
-    label = np.zeros(k, np.int64)
-    m = 0
+    n0 = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    c0 = -np.sum(n0 * segs[:, :2], axis=1)
     cos_tol = math.cos(math.radians(2.0))
+    # compat[a, b]: segment b lies on segment a's line.
+    compat = ((np.abs(u @ u.T) >= cos_tol) & (np.abs(n0 @ segs[:, :2].T + c0[:, None]) <= 2.5)
+              & (np.abs(n0 @ segs[:, 2:].T + c0[:, None]) <= 2.5))
+    founder = np.zeros(k, bool)
+    label = np.zeros(k, np.int64)
     for i in range(k):
-        a, b = segs[i, :2], segs[i, 2:]
-        if m:
-            ok = (np.abs(ln_d[:m] @ u[i]) >= cos_tol) & (np.abs(ln_n[:m] @ a + ln_c[:m]) <= 2.5) & (
-                np.abs(ln_n[:m] @ b + ln_c[:m]) <= 2.5)
-            hit = np.flatnonzero(ok)
-            if len(hit):
-                label[i] = hit[0]
-                continue
-        n = np.array([-u[i, 1], u[i, 0]])
-        ln_n[m], ln_c[m], ln_d[m] = n, -float(n @ a), u[i]
-        label[i] = m
-        m += 1
-    nrm, cst, dirs, cums, sup = [], [], [], [], []
-    for li in range(m):
-        mem = np.flatnonzero(label == li)
-        pts = np.vstack([segs[mem, :2], segs[mem, 2:]])
-        wt = np.repeat(lens[mem], 2)
-        mean = (pts * wt[:, None]).sum(axis=0) / wt.sum()
-        cov = ((pts - mean) * wt[:, None]).T @ (pts - mean)
-        n = np.linalg.eigh(cov)[1][:, 0]
-        dv = np.array([n[1], -n[0]])
-        ta, tb = segs[mem, :2] @ dv, segs[mem, 2:] @ dv
-        cov1 = np.zeros(2 * span, np.float32)
-        for lo, hi in zip(np.minimum(ta, tb), np.maximum(ta, tb), strict=True):
-            cov1[int(np.clip(lo + span, 0, 2 * span)) : int(np.clip(hi + span, 0, 2 * span))] = 1.0
-        total = float(cov1.sum())
-        if total < min_support:
-            continue
-        nrm.append(n)
-        cst.append(-float(n @ mean))
-        dirs.append(dv)
-        cums.append(np.concatenate([[0.0], np.cumsum(cov1)]).astype(np.float32))
-        sup.append(total)
-    if len(sup) < 4:
+        hit = np.flatnonzero(founder[:i] & compat[:i, i])
+        if len(hit):
+            label[i] = label[hit[0]]
+        else:
+            founder[i] = True
+            label[i] = int(founder[:i].sum())
+    m = int(founder.sum())
+    # Weighted total least squares per cluster (endpoints weighted by segment length).
+    pts = np.vstack([segs[:, :2], segs[:, 2:]])
+    lab2 = np.concatenate([label, label])
+    wt = np.concatenate([lens, lens])
+    sw = np.bincount(lab2, wt, m)
+    mx = np.bincount(lab2, wt * pts[:, 0], m) / sw
+    my = np.bincount(lab2, wt * pts[:, 1], m) / sw
+    dx, dy = pts[:, 0] - mx[lab2], pts[:, 1] - my[lab2]
+    sxx = np.bincount(lab2, wt * dx * dx, m)
+    syy = np.bincount(lab2, wt * dy * dy, m)
+    sxy = np.bincount(lab2, wt * dx * dy, m)
+    # The direction is the major axis; the normal is perpendicular to it.
+    ang = 0.5 * np.arctan2(2 * sxy, sxx - syy)
+    dirs = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    nrm = np.stack([-dirs[:, 1], dirs[:, 0]], axis=1)
+    # Keep the conventions of a line fitted from its normal n: direction (n_y, -n_x).
+    dirs = np.stack([nrm[:, 1], -nrm[:, 0]], axis=1)
+    cst = -(nrm[:, 0] * mx + nrm[:, 1] * my)
+    # Covered length along each line, 1-px bins: +1 where a member starts, -1 where it
+    # ends, summed, then whether anything covers each bin.
+    ta = np.sum(segs[:, :2] * dirs[label], axis=1)
+    tb = np.sum(segs[:, 2:] * dirs[label], axis=1)
+    lo = np.clip(np.minimum(ta, tb) + span, 0, 2 * span).astype(np.int64)
+    hi = np.clip(np.maximum(ta, tb) + span, 0, 2 * span).astype(np.int64)
+    marks = np.zeros((m, 2 * span + 1), np.int32)
+    np.add.at(marks, (label, lo), 1)
+    np.add.at(marks, (label, hi), -1)
+    cov = (np.cumsum(marks, axis=1)[:, : 2 * span] > 0).astype(np.float32)
+    sup = cov.sum(axis=1)
+    keep = np.flatnonzero(sup >= min_support)
+    if len(keep) < 4:
         return None
-    order = np.argsort(-np.array(sup))[:max_lines]
-    return _Lines(np.array(nrm)[order], np.array(cst)[order], np.array(dirs)[order],
-                  np.array(cums)[order], span)
+    order = keep[np.argsort(-sup[keep])][:max_lines]
+    cums = np.concatenate([np.zeros((len(order), 1), np.float32), np.cumsum(cov[order], axis=1)], axis=1)
+    return _Lines(nrm[order], cst[order], dirs[order], cums.astype(np.float32), span)
 
 
 def _coverage(lines: _Lines, combos: I64, corners: F64) -> F64:
@@ -572,6 +751,60 @@ def _coverage(lines: _Lines, combos: I64, corners: F64) -> F64:
         hi = np.clip(np.maximum(t0, t1) + lines.span, 0, 2 * lines.span).astype(np.int64)
         cover[:, s] = (lines.cum[li, hi] - lines.cum[li, lo]) / np.maximum(np.abs(t1 - t0), 1.0)
     return cover
+
+
+def _runs(lines: _Lines, gap: float) -> tuple[F64, F64]:
+    """Per line, the longest run its edges cover with gaps up to `gap` px bridged:
+    start and end positions along the line (its `dirs` convention)."""
+    cov = (np.diff(lines.cum, axis=1) > 0).astype(np.uint8)
+    k = max(1, int(gap))
+    closed = np.asarray(cv2.morphologyEx(cov, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8)), np.uint8)
+    pad = np.pad(closed.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(pad, axis=1)
+    start, end = np.zeros(len(cov)), np.zeros(len(cov))
+    for i in range(len(cov)):
+        st, en = np.flatnonzero(edges[i] == 1), np.flatnonzero(edges[i] == -1)
+        if len(st):
+            j = int(np.argmax(en - st))
+            start[i], end[i] = st[j] - lines.span, en[j] - lines.span
+    return start, end
+
+
+def _corner_seeds(lines: _Lines, long_side: float, max_lines: int = 60) -> F64:
+    """Parallelograms on two roughly perpendicular lines whose covered runs both end
+    near the lines' crossing: corner, the far ends of both runs, and the fourth corner
+    that completes them."""
+    m = min(max_lines, len(lines.cst))
+    start, end = _runs(lines, 0.02 * long_side)
+    start, end = start[:m], end[:m]
+    length = end - start
+    ia, ib = np.triu_indices(m, 1)
+    perp = np.abs(np.sum(lines.dirs[ia] * lines.dirs[ib], axis=1)) < math.cos(math.radians(60))
+    ok_len = (length[ia] >= 0.05 * long_side) & (length[ib] >= 0.05 * long_side)
+    ia, ib = ia[perp & ok_len], ib[perp & ok_len]
+    if not len(ia):
+        return np.zeros((0, 4, 2))
+    n1, c1, n2, c2 = lines.nrm[ia], lines.cst[ia], lines.nrm[ib], lines.cst[ib]
+    den = n1[:, 0] * n2[:, 1] - n2[:, 0] * n1[:, 1]
+    px = (n1[:, 1] * c2 - n2[:, 1] * c1) / den
+    py = (c1 * n2[:, 0] - c2 * n1[:, 0]) / den
+    p = np.stack([px, py], axis=1)
+    out = []
+    ta = np.sum(p * lines.dirs[ia], axis=1)
+    tb = np.sum(p * lines.dirs[ib], axis=1)
+    tol_a = np.maximum(6.0, 0.1 * length[ia])
+    tol_b = np.maximum(6.0, 0.1 * length[ib])
+    near_a = np.minimum(np.abs(ta - start[ia]), np.abs(ta - end[ia])) <= tol_a
+    near_b = np.minimum(np.abs(tb - start[ib]), np.abs(tb - end[ib])) <= tol_b
+    keep = np.flatnonzero(near_a & near_b)
+    for k in keep[np.argsort(-(length[ia[keep]] + length[ib[keep]]))][:40]:
+        i, j = ia[k], ib[k]
+        far_i = start[i] if abs(ta[k] - start[i]) > abs(ta[k] - end[i]) else end[i]
+        far_j = start[j] if abs(tb[k] - start[j]) > abs(tb[k] - end[j]) else end[j]
+        ei = p[k] + (far_i - ta[k]) * lines.dirs[i]
+        ej = p[k] + (far_j - tb[k]) * lines.dirs[j]
+        out.append(clockwise(as_quad([p[k], ei, ei + ej - p[k], ej])))
+    return np.array(out, dtype=np.float64).reshape(-1, 4, 2)
 
 
 def _frame_ok(corners: F64, shape: tuple[int, int], cfg: DetectorConfig, allow_outside: float) -> NDArray[np.bool_]:
@@ -600,7 +833,7 @@ def _best_by_cover(corners: F64, cover: F64, keep: int) -> list[Quad]:
     return [clockwise(as_quad(corners[i])) for i in chosen]
 
 
-def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int = 10) -> list[Quad]:
+def _line_quads(f: _Level, cfg: DetectorConfig, seeds: list[Quad], keep: int = 10) -> list[Quad]:
     """Quads on 4 edge lines: (1) over the strongest lines of the frame, two roughly
     parallel pairs roughly perpendicular to each other; (2) around each seed quad (a
     region's outline), the lines lying near each of its sides. Ranked by how much of
@@ -609,7 +842,7 @@ def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int 
     the long lines of a cutting mat or a form."""
     h, w = f.shape
     long_side = max(h, w)
-    segs = _segments(f.edges, 0.03 * long_side)
+    segs = _segments(f, 0.03 * long_side)
     if len(segs) < 4:
         return []
     span = int(math.hypot(h, w)) + 4
@@ -639,8 +872,15 @@ def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int 
             ok &= _frame_ok(corners, f.shape, cfg, 0.02)
             if ok.any():
                 out += _best_by_cover(corners[ok], _coverage(lines, combos[ok], corners[ok]), keep)
-    # (2) local: snap each seed's sides to nearby lines (any strength).
-    for q in seeds:
+    # (2) local: snap each seed's sides to nearby lines (any strength). Seeds are the
+    # regions' outlines and the parallelograms on corners where two lines' covered
+    # runs end (a page with one side lost in texture still shows two whole sides
+    # meeting at a corner).
+    loose = replace(cfg, min_angle_deg=40.0, max_aspect=cfg.max_aspect * 1.5)
+    corner_seeds = _corner_seeds(lines, long_side)
+    if len(corner_seeds):
+        corner_seeds = corner_seeds[_geometry_ok(corner_seeds, f.shape, loose)]
+    for q in seeds[:12] + _distinct(corner_seeds, 0.01 * long_side, 12):
         d = q[NEXT] - q
         lens = np.linalg.norm(d, axis=1)
         mids = q + d / 2
@@ -653,18 +893,27 @@ def _line_quads(f: _Features, cfg: DetectorConfig, seeds: list[Quad], keep: int 
             cos12 = math.cos(math.radians(12))
             near = (np.abs(lines.dirs @ u) >= cos12) | (np.abs(lines.dirs @ u_opp) >= cos12)
             dist = np.abs(lines.nrm @ mids[s_] + lines.cst)
-            near &= dist <= 0.2 * lens[s_] + 3
-            idx = np.flatnonzero(near)[:5]
+            # As far out as a coloured band along the page's edge reaches (a letterhead,
+            # a card's stripe: up to a quarter of the page across), where a region stops.
+            across = (lens[(s_ + 1) % 4] + lens[(s_ + 3) % 4]) / 2
+            near &= dist <= max(0.2 * lens[s_], 0.3 * across) + 3
+            idx = np.flatnonzero(near)
             if not len(idx):
                 break
-            per_side.append(idx)
+            # The lines covering most of this side's span, not the longest in the frame
+            # (a cutting mat's grid lines run across the whole frame).
+            t0, t1 = lines.dirs[idx] @ q[s_], lines.dirs[idx] @ q[(s_ + 1) % 4]
+            lo = np.clip(np.minimum(t0, t1) + lines.span, 0, 2 * lines.span).astype(np.int64)
+            hi = np.clip(np.maximum(t0, t1) + lines.span, 0, 2 * lines.span).astype(np.int64)
+            cover = (lines.cum[idx, hi] - lines.cum[idx, lo]) / np.maximum(np.abs(t1 - t0), 1.0)
+            per_side.append(idx[np.argsort(-cover, kind="stable")[:4]])
         if len(per_side) < 4:
             continue
         combos = np.array(np.meshgrid(*per_side, indexing="ij")).reshape(4, -1).T
         corners, ok = _combo_quads(lines.nrm, lines.cst, combos)
         ok &= _frame_ok(corners, f.shape, cfg, 0.02)
         if ok.any():
-            out += _best_by_cover(corners[ok], _coverage(lines, combos[ok], corners[ok]), 4)
+            out += _best_by_cover(corners[ok], _coverage(lines, combos[ok], corners[ok]), 6)
     return out
 
 
@@ -676,17 +925,24 @@ def _desk_color(lab: Image) -> F64:
     return np.asarray(np.median(ring, axis=0), dtype=np.float64)
 
 
-def _distinct(quads: F64, tol: float) -> list[Quad]:
+def _distinct(quads: F64, tol: float, limit: int = 1 << 30) -> list[Quad]:
     """Quads no two of which have all corners within `tol` (the same outline found by
-    several masks)."""
-    out: list[Quad] = []
-    for q in quads:
-        if all(np.max(np.min(np.linalg.norm(q[:, None, :] - o[None, :, :], axis=2), axis=1)) > tol for o in out):
-            out.append(q)
-    return out
+    several masks), in their order, at most `limit`."""
+    if not len(quads):
+        return []
+    # far[i, j]: some corner of quad i lies further than tol from every corner of j.
+    d = np.linalg.norm(quads[:, None, :, None, :] - quads[None, :, None, :, :], axis=4)  # (Q, Q, 4, 4)
+    far = d.min(axis=3).max(axis=2) > tol
+    kept: list[int] = []
+    for i in range(len(quads)):
+        if all(far[i, k] for k in kept):
+            kept.append(i)
+            if len(kept) >= limit:
+                break
+    return [quads[i] for i in kept]
 
 
-def _candidates(f: _Features, cfg: DetectorConfig) -> F64:
+def _candidates(f: _Level, cfg: DetectorConfig) -> F64:
     h, w = f.shape
     min_area = cfg.min_area_frac * h * w
     k3 = np.ones((3, 3), np.uint8)
@@ -767,6 +1023,7 @@ class _Scored:
     samples: NDArray[np.bool_]  # (4, n) steps along each side (t from 0.1 to 0.9)
     polarity: F64  # (4,) +1 inside lighter, -1 outside lighter, 0 mixed
     contrast: float  # median colour just inside against just outside the outline
+    spread: float  # how much the colours just outside vary (the desk's texture)
 
     @property
     def score(self) -> float:
@@ -820,7 +1077,8 @@ def _score(f: _Features, quads: F64, cfg: DetectorConfig) -> list[_Scored]:
     inside = np.all((quads[..., 0] >= m) & (quads[..., 0] <= w - 1 - m)
                     & (quads[..., 1] >= m) & (quads[..., 1] <= h - 1 - m), axis=1)
     return [_Scored(quads[i], ev.support[i], ev.steps[i], ev.straight[i], int(ev.corners[i]), bool(inside[i]),
-                    ev.samples[i], ev.polarity[i], float(ev.contrast[i])) for i in range(len(quads))]
+                    ev.samples[i], ev.polarity[i], float(ev.contrast[i]), float(ev.spread[i]))
+            for i in range(len(quads))]
 
 
 def _refine_small(f: _Features, q: Quad) -> Quad | None:
@@ -910,9 +1168,12 @@ def _unlike_rest(f: _Features, q: Quad) -> float:
     seams, or of a cutting mat's grid, is more of the desk (≤ 0.26 on 260 empty
     frames). On a half-size image of 1024 colour bins, from one histogram of the frame."""
     h, w = f.bins.shape
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(q * 0.5).astype(np.int32)], 1)
-    inner = np.bincount(f.bins[mask > 0], minlength=1024).astype(np.float64)
+    poly = np.round(q * 0.5).astype(np.int32)
+    x0, y0 = np.clip(poly.min(axis=0), 0, [w, h])
+    x1, y1 = np.clip(poly.max(axis=0) + 1, 0, [w, h])
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [poly - [x0, y0]], 1)
+    inner = np.bincount(f.bins[y0:y1, x0:x1][mask > 0], minlength=1024).astype(np.float64)
     rest = f.bin_total - inner
     si, sr = inner.sum(), rest.sum()
     if si < 16 or sr < 16:
@@ -921,12 +1182,14 @@ def _unlike_rest(f: _Features, q: Quad) -> float:
     return math.sqrt(max(0.0, 1.0 - bc))
 
 
-def _continued_sides(lab: Image, q: Quad, n: int = 12) -> NDArray[np.bool_]:
+def _continued_sides(lab: Image, q: Quad, steps: F64 | None = None, n: int = 12) -> NDArray[np.bool_]:
     """Per side: whether both neighbouring sides carry on past its ends, as a page's
     edges do beyond a rule printed across it when the page runs off the frame. At a
     true corner the neighbours stop: desk (or a finger) lies beyond. Carrying on means a
     step lying on the side's own line (wood grain steps too, but not on that line), or
-    leaving the frame at once."""
+    leaving the frame at once. With the sides' `steps`, also a side without steps that
+    one side with steps carries on past (a table's border line taken for a side where
+    the page runs on)."""
     h, w = lab.shape[:2]
     d = q[NEXT] - q
     length = np.linalg.norm(d, axis=1)
@@ -955,7 +1218,63 @@ def _continued_sides(lab: Image, q: Quad, n: int = 12) -> NDArray[np.bool_]:
     in_frame_start = inside[:, n:].sum(axis=1) >= 3
     # Side j is crossed when side j-1 goes on past corner j and side j+1 behind corner
     # j+1, one of them visibly.
-    return np.asarray(past_end[PREV] & before_start[NEXT] & (in_frame_end[PREV] | in_frame_start[NEXT]))
+    crossed = past_end[PREV] & before_start[NEXT] & (in_frame_end[PREV] | in_frame_start[NEXT])
+    if steps is not None:
+        st = steps >= 0.5
+        crossed |= ~st & ((st[PREV] & past_end[PREV] & in_frame_end[PREV])
+                          | (st[NEXT] & before_start[NEXT] & in_frame_start[NEXT]))
+    return np.asarray(crossed)
+
+
+def _side_steps(lab: Image, q: Quad, n: int = 20, keep: int = 2) -> list[list[float]]:
+    """Per side of a clockwise quad: outward offsets (px, up to 35 % of the quad across)
+    where a colour step runs along most of the side, strongest first. A step, not a
+    line: colours 2 px before and after differ, in the median over the side (a finger
+    or a glare spot over part of it does not matter)."""
+    h, w = lab.shape[:2]
+    d = q[NEXT] - q
+    lengths = np.linalg.norm(d, axis=1)
+    normals = np.stack([d[:, 1], -d[:, 0]], axis=1) / (lengths[:, None] + 1e-12)
+    t = np.linspace(0.12, 0.88, n)
+    out: list[list[float]] = []
+    reach = [int(min(0.35 * (lengths[(i + 1) % 4] + lengths[(i + 3) % 4]) / 2, 0.25 * max(h, w))) for i in range(4)]
+    m = max(reach) + 8
+    offs = np.arange(-3, m - 3, dtype=np.float64)
+    pts = q[:, None, :] + t[None, :, None] * d[:, None, :]  # (4, n, 2)
+    coords = pts[:, :, None, :] + offs[None, None, :, None] * normals[:, None, None, :]
+    prof = _sample(lab, coords)  # (4, n, m, 3)
+    inside = (coords[..., 0] >= 0) & (coords[..., 0] <= w - 1) & (coords[..., 1] >= 0) & (coords[..., 1] <= h - 1)
+    step = np.linalg.norm(prof[:, :, 4:] - prof[:, :, :-4], axis=3)  # centred on offs[2:-2]
+    step = np.where(inside[:, :, 4:] & inside[:, :, :-4], step, 0.0)
+    strength = np.median(step, axis=1)  # (4, m - 4)
+    centre = offs[2:-2]
+    for i in range(4):
+        s_ = strength[i]
+        peak = (s_[1:-1] >= s_[:-2]) & (s_[1:-1] > s_[2:]) & (s_[1:-1] >= 6.0)
+        k = np.flatnonzero(peak) + 1
+        k = k[(centre[k] >= 4) & (centre[k] <= reach[i])]
+        k = k[np.argsort(-s_[k])][:keep]
+        out.append([float(centre[j]) for j in k])
+    return out
+
+
+def _extensions(f: _Features, seeds: list[Quad], keep: int = 1) -> F64:
+    """Quads with some sides of each seed moved out to the steps `_side_steps` finds."""
+    out = []
+    for q in seeds:
+        steps = _side_steps(f.lab, q, keep=keep)
+        if not any(steps):
+            continue
+        nrm, cst = _lines_of(q)  # inward normals
+        choices = [[0.0, *st] for st in steps]
+        for offs in np.array(np.meshgrid(*choices, indexing="ij")).reshape(4, -1).T[1:]:
+            la = np.concatenate([nrm, (cst + offs)[:, None]], axis=1)
+            corners = np.empty((4, 2))
+            for i in range(4):
+                p = np.cross(la[i - 1], la[i])
+                corners[i] = p[:2] / p[2] if abs(p[2]) > 1e-12 else q[i]
+            out.append(corners)
+    return np.array(out, dtype=np.float64).reshape(-1, 4, 2)
 
 
 def _grow(q: Quad, d: float) -> Quad:
@@ -991,11 +1310,13 @@ def _extra_is_not_desk(f: _Features, outer: Quad, inner: Quad) -> bool:
     if np.count_nonzero(extra) < 20 or np.count_nonzero(ring) < 20:
         return False
     roi = f.lab[y0:y1, x0:x1]
-    a = np.median(roi[extra > 0].astype(np.float32), axis=0)
     ring_px = roi[ring > 0].astype(np.float32)
     b = np.median(ring_px, axis=0)
-    spread = float(np.median(np.linalg.norm(ring_px - b, axis=1)))
-    return bool(np.linalg.norm(a - b) >= max(5.0, 3.0 * spread))
+    # Desk-like: as close to the desk's median as 80 % of the desk around is (wood
+    # grain and speckles spread far; a plain laminate hardly at all).
+    near = max(4.0, float(np.percentile(np.linalg.norm(ring_px - b, axis=1), 80)))
+    extra_d = np.linalg.norm(roi[extra > 0].astype(np.float32) - b, axis=1)
+    return bool(np.mean(extra_d <= near) <= 0.5)
 
 
 def _extension_support(outer: _Scored, inner: Quad) -> float:
@@ -1053,11 +1374,13 @@ def _outermost(f: _Features, good: list[_Scored], min_unlike: float) -> _Scored 
             # or, where a finger hides some, it holds something other than desk.
             if unlike[id(s)] < min_unlike:
                 continue
-            if unlike[id(s)] >= unlike[id(best)] - 0.03:
-                holders.append(s)
-                continue
-            ext = _extension_support(s, best.quad)
-            if ext >= 0.85 or (ext >= 0.55 and _extra_is_not_desk(f, s.quad, best.quad)):
+            # And what it adds is bounded by steps along most of its new outline, with page
+            # corners (a finger or a shadow over the desk next to the page has neither a
+            # straight step all along nor a page's corners), and is not desk: unlike the
+            # desk just around, or making the whole more unlike the rest of the frame
+            # (a white page's margin on a white desk; a strip of desk would make it less).
+            if (s.corners >= 3 and _extension_support(s, best.quad) >= 0.7
+                    and (unlike[id(s)] >= unlike[id(best)] + 0.02 or _extra_is_not_desk(f, s.quad, best.quad))):
                 holders.append(s)
         if not holders:
             return best
@@ -1082,32 +1405,19 @@ class PageDetector:
         mean, std = cv2.meanStdDev(f.light)
         if float(mean[0, 0]) < cfg.dark_mean and float(std[0, 0]) < cfg.dark_std:
             return Detection(None, TOO_DARK)
-        cands = _candidates(f, cfg)
-        if len(cands):
-            cands = cands[_geometry_ok(cands, f.shape, cfg)]
-        scored = sorted((s for s in _score(f, cands, cfg) if s.plausible()), key=lambda s: -s.score)
-        scored = _dedupe_scored(scored, 0.004 * max(f.shape))
-        # Refine the best few, and the largest plausible ones: an outline found a few
-        # px off scores below a text block's, yet refines to the page.
-        by_area = sorted(scored, key=lambda s: -area(s.quad))
-        picked: list[_Scored] = []
-        for s in scored[:4] + by_area[:2]:
-            if all(s is not p for p in picked):
-                picked.append(s)
-        # A quad already straight on every side sits on its edges; refining it would only
-        # move it by a fraction of a pixel (the full-resolution fit does that).
-        refined = [r for r in (_refine_small(f, s.quad) for s in picked if s.straight.min() < 0.9) if r is not None]
-        rq = np.array(refined).reshape(-1, 4, 2)
-        if len(rq):
-            rq = rq[_geometry_ok(rq, f.shape, cfg)]
-        final = picked + _score(f, rq, cfg)
-        valid = [s for s in final if s.valid(cfg)]
-        # A side the page's edges run past is a rule across the page, not its edge: the
-        # page goes on, off the frame when nothing else closes it.
-        crossed = [s for s in valid if _continued_sides(f.lab, s.quad).any()]
-        valid = [s for s in valid if all(s is not c for c in crossed)]
-        good = [s for s in valid if s.inside]
-        best = _outermost(f, good, cfg.min_unlike_rest) if good else None
+        best, valid, good, crossed = self._choose(f, f.cand)
+        if best is None:
+            # Nothing at half the size: a card's faint or finger-broken outline may still
+            # show at the working size (twice the cost, paid on empty desks and misses).
+            # What only the finer look finds must look like a page all round: steps on
+            # three sides, page corners, and colours well apart from the desk's own
+            # variation (not a strip of wood between grain lines and plank seams).
+            best2, valid2, good2, crossed2 = self._choose(f, _level(f.raw))
+            if best2 is not None and (best2.corners < 3 or best2.step_sides < 3
+                                      or best2.contrast < 3.0 * best2.spread):
+                best2 = None
+            if best2 is not None or valid2:
+                best, valid, good, crossed = best2, valid2, good2, crossed2
         if best is None:
             return Detection(None, PAGE_CUT if crossed or any(not s.inside for s in valid) else NO_PAGE)
         grown = _grow(best.quad, 0.01 * max(f.shape))
@@ -1128,6 +1438,77 @@ class PageDetector:
         if cfg.upright_by_text and kind != "id1":
             ordered = _upright(f.small, ordered * f.scale) / f.scale
         return Detection(ordered, OK, best.score, kind)
+
+    def _choose(self, f: _Features, level: _Level) -> tuple[_Scored | None, list[_Scored], list[_Scored], list[_Scored]]:
+        """Candidates from `level`, scored on the working image: the page (or None),
+        the valid quads, those inside the frame, and those a page's edges run past."""
+        cfg = self.config
+        cands = _candidates(level, cfg) * (f.shape[1] / level.shape[1])
+        if len(cands):
+            cands = cands[_geometry_ok(cands, f.shape, cfg)]
+            cands = _snap(f.lab, cands)
+            cands = cands[_geometry_ok(cands, f.shape, cfg)]
+            # Outlines found by several cues snap to the same edges: score each once.
+            if len(cands):
+                key = np.round(_clockwise_all(cands) / 1.5).reshape(len(cands), -1)
+                cands = cands[np.sort(np.unique(key, axis=0, return_index=True)[1])]
+        scored = sorted((s for s in _score(f, cands, cfg) if s.plausible()), key=lambda s: -s.score)
+        scored = _dedupe_scored(scored, 0.004 * max(f.shape))
+        # Refine the best few, and the largest plausible ones: an outline found a few
+        # px off scores below a text block's, yet refines to the page.
+        by_area = sorted(scored, key=lambda s: -area(s.quad))
+        picked: list[_Scored] = []
+        for s in scored[:3] + by_area[:2]:
+            if all(s is not p for p in picked):
+                picked.append(s)
+        # A quad already straight on every side sits on its edges; refining it would only
+        # move it by a fraction of a pixel (the full-resolution fit does that).
+        refined = [r for r in (_refine_small(f, s.quad) for s in picked if s.straight.min() < 0.9) if r is not None]
+        rq = np.array(refined).reshape(-1, 4, 2)
+        if len(rq):
+            rq = rq[_geometry_ok(rq, f.shape, cfg)]
+        # Every plausible quad competes, refined or not: a page whose outline the line
+        # candidates already traced may score below its own print and be smaller than
+        # quads spilling onto the desk.
+        final = _dedupe_scored(sorted(scored + _score(f, rq, cfg), key=lambda s: -s.score), 0.002 * max(f.shape))
+        # The best dozen and the largest few are plenty (and bound the time).
+        big = sorted(final[12:], key=lambda s: -area(s.quad))[:4]
+        final = final[:12] + big
+        valid = [s for s in final if s.valid(cfg)]
+        # A side the page's edges run past is a rule across the page, not its edge: the
+        # page goes on, off the frame when nothing else closes it.
+        crossed = [s for s in valid if _continued_sides(f.lab, s.quad, s.steps).any()]
+        valid = [s for s in valid if all(s is not c for c in crossed)]
+        good = [s for s in valid if s.inside]
+        best = _outermost(f, good, cfg.min_unlike_rest) if good else None
+        if best is not None:
+            # Sides moved out to the next step running along them: a page whose own edge
+            # is faint or interrupted around a strong inner outline (a coloured band to
+            # its edge, a table, a printed border, a receipt's rule, a ruled pad's top
+            # margin) is found from the inner one.
+            more = [s for s in self._extended(f, [best.quad]) if s.inside and not _continued_sides(f.lab, s.quad).any()]
+            if more:
+                good += more
+                best = _outermost(f, good, cfg.min_unlike_rest)
+        return best, valid, good, crossed
+
+    def _extended(self, f: _Features, seeds: list[Quad]) -> list[_Scored]:
+        """Valid quads with sides of the seeds moved out to the next steps running along
+        them (`_side_steps`): a page whose own edge is faint or interrupted around a
+        strong inner outline (a coloured band to its edge, a table, a printed border,
+        a receipt's rule) is found from the inner one."""
+        cfg = self.config
+        ext = _extensions(f, seeds)
+        if not len(ext):
+            return []
+        ext = ext[_geometry_ok(ext, f.shape, cfg)]
+        scored = sorted((s for s in _score(f, ext, cfg) if s.plausible()), key=lambda s: -s.score)
+        # Moved by whole pixels along the old sides' directions: refit the best.
+        ref = [r for r in (_refine_small(f, s.quad) for s in scored[:2]) if r is not None]
+        rq = np.array(ref).reshape(-1, 4, 2)
+        if len(rq):
+            scored += _score(f, rq[_geometry_ok(rq, f.shape, cfg)], cfg)
+        return [s for s in scored if s.valid(cfg)]
 
 
 def _upright(small: Image, q: Quad) -> Quad:
