@@ -4,59 +4,19 @@ and a printer out of paper or a double tap on submit loses or repeats nothing.""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import cv2
-import numpy as np
 import pytest
 
 from drivers.id_reader.sim import sample_card
 from kiosk.config import Config
-from kiosk.forms import prefill, validate_form
 from kiosk.refplatform.server import RunningPlatform
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from offline_queue.receipt_no import is_receipt_no
-
-ITEM = "4601001010100200"  # 保安员证核发: photo required, education_cert deferrable
-
-
-def _jpeg() -> bytes:
-    page = np.full((400, 300, 3), 245, np.uint8)
-    cv2.putText(page, "PHOTO", (40, 200), cv2.FONT_HERSHEY_SIMPLEX, 2, (20, 20, 20), 3)
-    ok, data = cv2.imencode(".jpg", page)
-    assert ok
-    return bytes(data)
-
-
-def _to_review(term: Terminal) -> None:
-    m = term.machine
-    m.start()
-    m.choose_apply()
-    identity = sample_card("resident")
-    m.card_read(identity)
-    m.confirm_identity()
-    m.choose_item(ITEM)
-    m.begin_application()
-    assert term.catalog is not None
-    item = term.catalog.item(ITEM)
-    m.accept_commitment(item.commitment.version, dt.datetime.now().astimezone(), b"\x89PNG signature")
-    values = {k: str(v) for k, v in prefill(item, identity).items()}
-    values.update({"residence_address": "海南省海口市龙华区滨海大道88号", "education": "senior_middle",
-                   "phone": "138 0013 8000"})
-    result = validate_form(item, values)
-    assert result.ok, result.errors
-    m.form_done({k: str(v) for k, v in result.values.items()})
-    m.start_capture("photo")
-    m.capture_done([_jpeg()])
-    m.defer_material("education_cert")
-    m.materials_done(needs_face=False)
-    m.delivery_done({"method": "pickup"})
-    assert m.step is Step.REVIEW
+from tests.scenarios.visits import to_review
 
 
 def test_application_is_durable_printed_and_delivered_once(terminal: Terminal, platform: RunningPlatform) -> None:
-    _to_review(terminal)
+    to_review(terminal)
     terminal.submit_application()
     assert terminal.machine.step is Step.RECEIPT
     receipt_no = terminal.machine.visit.receipt_no
@@ -75,7 +35,7 @@ def test_application_is_durable_printed_and_delivered_once(terminal: Terminal, p
 
 
 def test_double_tap_on_submit_makes_one_application(terminal: Terminal, platform: RunningPlatform) -> None:
-    _to_review(terminal)
+    to_review(terminal)
     terminal.submit_application()
     terminal.submit_application()
     assert terminal.outbox is not None and terminal.sync is not None
@@ -86,7 +46,7 @@ def test_double_tap_on_submit_makes_one_application(terminal: Terminal, platform
 
 def test_printer_out_of_paper_keeps_the_application_and_shows_the_number(terminal: Terminal) -> None:
     terminal.devices.simulators["printer"].paper_out = True
-    _to_review(terminal)
+    to_review(terminal)
     terminal.submit_application()
     assert terminal.machine.step is Step.RECEIPT
     assert terminal.receipt_print_state == "failed"
@@ -100,7 +60,7 @@ def test_unprovisioned_terminal_refuses_politely_and_keeps_the_form(config: Conf
     term = Terminal(config, start_sync=False)
     term.start()
     try:
-        _to_review(term)
+        to_review(term)
         term.submit_application()
         assert term.machine.step is Step.REVIEW
         assert term.machine.visit.submit_problem == "not_provisioned"
@@ -113,7 +73,7 @@ def test_a_whole_visit_logs_no_personal_data(
     terminal: Terminal, platform: RunningPlatform, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
-    _to_review(terminal)
+    to_review(terminal)
     terminal.submit_application()
     assert terminal.sync is not None
     terminal.sync.run_once(ignore_timers=True)

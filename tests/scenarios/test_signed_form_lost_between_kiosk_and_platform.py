@@ -13,12 +13,11 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from drivers.id_reader.sim import sample_card
-from kiosk.forms import prefill, validate_form
 from kiosk.refplatform.server import RunningPlatform
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
+from tests.scenarios.visits import ITEM, to_review
 
-ITEM = "4601001010100200"  # 保安员证核发: photo required, education_cert deferrable
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -31,36 +30,10 @@ def signature_png() -> bytes:
     return out.getvalue()
 
 
-def photo_jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (300, 400), (240, 240, 240)).save(out, "JPEG")
-    return out.getvalue()
-
-
 def submit_and_deliver(term: Terminal, signature: bytes) -> str:
+    to_review(term, signature=signature, accepted_at=dt.datetime(2026, 11, 23, 14, 5, tzinfo=CST),
+              phone="13800138000")
     m = term.machine
-    m.start()
-    m.choose_apply()
-    identity = sample_card("resident")
-    m.card_read(identity)
-    m.confirm_identity()
-    m.choose_item(ITEM)
-    m.begin_application()
-    assert term.catalog is not None
-    item = term.catalog.item(ITEM)
-    m.accept_commitment(item.commitment.version, dt.datetime(2026, 11, 23, 14, 5, tzinfo=CST), signature)
-    values = {k: str(v) for k, v in prefill(item, identity).items()}
-    values.update({"residence_address": "海南省海口市龙华区滨海大道88号", "education": "senior_middle",
-                   "phone": "13800138000"})
-    result = validate_form(item, values)
-    assert result.ok, result.errors
-    m.form_done({k: str(v) for k, v in result.values.items()})
-    m.start_capture("photo")
-    m.capture_done([photo_jpeg()])
-    m.defer_material("education_cert")
-    m.materials_done(needs_face=False)
-    m.delivery_done({"method": "pickup"})
-    assert m.step is Step.REVIEW
     term.submit_application()
     assert m.step is Step.RECEIPT
     sid = m.visit.submission_id
