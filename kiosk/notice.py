@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NATIONAL_HOTLINE = "12345"  # 政务服务便民热线, printed on every notice as on the receipt
-PRINT_TIMEOUT_S = 30.0  # the driver's own job timeout is 20 s; this only bounds the wait for it
 
 _DELIVERY_TEXT: dict[Delivery, tuple[str, str]] = {
     Delivery.PICKUP: ("窗口自取", "collect at the counter"),
@@ -232,19 +231,12 @@ class NoticeDesk:
         if item is None:
             return False
         terminal.machine.touch()
-        runner = terminal.devices.runner("printer")
-        if runner is None:
-            self._finish(NoticePrint(NoticePhase.FAILED, item_code, "no_printer"))
-            return True
         cfg = terminal.config.device("printer")
         job = layout_notice(
             item, hall_name=terminal.config.hall, hotline=terminal.config.hotline,
             printed_at=dt.datetime.now().astimezone(), language=terminal.machine.visit.language,
             encoding=cfg.encoding, columns=cfg.columns,
         )
-        self.state = NoticePrint(NoticePhase.PRINTING, item_code)
-        terminal.machine.refresh()
-        future = runner.call(lambda driver: driver.print_job(job.data))
 
         def done(result: Any, exc: BaseException | None) -> None:
             if exc is not None:
@@ -257,7 +249,11 @@ class NoticeDesk:
                 log.info("notice not printed: %s", reason)
                 self._finish(NoticePrint(NoticePhase.FAILED, item_code, str(reason)))
 
-        terminal.background(lambda: future.result(timeout=PRINT_TIMEOUT_S), done)
+        self.state = NoticePrint(NoticePhase.PRINTING, item_code)
+        if not terminal.send_to_printer(job.data, done):
+            self._finish(NoticePrint(NoticePhase.FAILED, item_code, "no_printer"))
+            return True
+        terminal.machine.refresh()
         return True
 
     def forget(self) -> None:

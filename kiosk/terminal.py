@@ -52,6 +52,7 @@ from offline_queue.sync import SyncReport, SyncWorker
 
 log = logging.getLogger(__name__)
 
+PRINT_WAIT_S = 30.0
 CAMERA_STILL_TIMEOUT_S = 20.0  # a 13 MP still: the switch, the frame, the page (~2 s simulated, cold)
 
 Background = Callable[[Callable[[], Any], Callable[[Any, BaseException | None], None]], None]
@@ -501,21 +502,29 @@ class Terminal:
         """Print on the device thread; the receipt screen says how it went. A printer
         fault never touches the application: it is already in the outbox."""
         self.receipt_print_state = "printing"
-        runner = self.devices.runner("printer")
         cfg = self.config.device("printer")
-        if runner is None:
-            self.receipt_print_state = "failed"
-            self.machine.refresh()
-            return
         job = build_receipt(data, encoding=cfg.encoding, columns=cfg.columns)
-        future = runner.call(lambda driver: driver.print_job(job))
 
         def done(result: Any, exc: BaseException | None) -> None:
             printed = exc is None and bool(getattr(result, "printed", False))
             self.receipt_print_state = "printed" if printed else "failed"
             self.machine.refresh()
 
-        self.background(lambda: future.result(timeout=30), done)
+        if not self.send_to_printer(job, done):
+            self.receipt_print_state = "failed"
+            self.machine.refresh()
+
+    def send_to_printer(self, job: bytes, done: Callable[[Any, BaseException | None], None]) -> bool:
+        """Send ESC/POS bytes to the printer on its device thread; `done(PrintResult,
+        exception)` comes back through `background`. False, and nothing sent, when no
+        printer is configured."""
+        runner = self.devices.runner("printer")
+        if runner is None:
+            return False
+        future = runner.call(lambda driver: driver.print_job(job))
+        # The driver's own job timeout is 20 s; this only bounds the wait for it.
+        self.background(lambda: future.result(timeout=PRINT_WAIT_S), done)
+        return True
 
     # -- status ------------------------------------------------------------------------------
     def on_status(self, listener: Callable[[StatusView], None]) -> None:
