@@ -278,6 +278,18 @@ class _Deframer:
             return HEADER_LEN - len(buf)
         return HEADER_LEN
 
+    def _next_whole_frame(self, buf: bytearray) -> int:
+        """Where a later preamble starts a complete frame with a good checksum, or -1."""
+        at = buf.find(PREAMBLE, 1)
+        while at >= 0 and at + HEADER_LEN <= len(buf):
+            length = (buf[at + 5] << 8) | buf[at + 6]
+            end = at + HEADER_LEN + length
+            whole = self._min_len <= length <= MAX_FRAME_LEN and end <= len(buf)
+            if whole and checksum(buf[at + len(PREAMBLE) : end - 1]) == buf[end - 1]:
+                return at
+            at = buf.find(PREAMBLE, at + 1)
+        return -1
+
     def feed(self, data: bytes | bytearray) -> list[bytes | FrameError]:
         buf = self._buf
         buf += data
@@ -305,7 +317,16 @@ class _Deframer:
                 continue
             end = HEADER_LEN + length
             if len(buf) < end:
-                return out
+                later = self._next_whole_frame(buf)
+                if later < 0:
+                    return out
+                # A preamble inside a dropped frame's data looked like a frame start and
+                # asked for more bytes than came; a whole, checksummed frame after it is
+                # the reader's real reply, so the false start goes (found by hypothesis).
+                # Counted, not answered: the frame around it was answered already.
+                self.rejected += 1
+                del buf[:later]
+                continue
             body = bytes(buf[len(PREAMBLE) : end - 1])  # Len1 Len2 .. last data byte
             if checksum(body) != buf[end - 1]:
                 self.rejected += 1

@@ -129,3 +129,15 @@ def test_request_framer_reports_bad_checksum_and_length() -> None:
     out = framer.feed(bad_chk + bad_len + good)
     assert out == [codec.FrameError.CHECKSUM, codec.FrameError.LENGTH, codec.Request(0x20, 0x01)]
     assert isinstance(out[-1], codec.Request) and out[-1].command is codec.Command.FIND_CARD
+
+
+def test_a_preamble_inside_a_corrupted_frame_does_not_hold_back_the_next_reply() -> None:
+    # Hypothesis found it: the dropped frame's data held AA AA AA 96 69 with a length
+    # that reached past the end of the stream, so the good reply after it waited forever.
+    hidden = codec.PREAMBLE + (0x0500).to_bytes(2, "big") + b"\x01\x02"
+    bad = bytearray(codec.encode_reply(codec.Status.SUCCESS, hidden))
+    bad[-1] ^= 0xFF
+    good = codec.encode_reply(codec.Status.SUCCESS)
+    framer = codec.ReplyFramer()
+    assert framer.feed(bytes(bad) + good) == [codec.Reply(0, 0, codec.Status.SUCCESS)]
+    assert framer.rejected == 2
