@@ -37,7 +37,7 @@ from kiosk.strings import register, t
 from kiosk.terminal import Terminal
 from kiosk.visit import Step, Visit
 from screens import theme
-from screens.base import Screen, make_button, make_label
+from screens.base import Screen, clear_layout, make_button, make_label
 from screens.keyboard import FieldTapFilter, KeyboardKind, KeyboardPanel
 
 register({
@@ -266,20 +266,6 @@ def reveal(container: QWidget) -> None:
     for child in container.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
         if not child.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
             child.show()
-
-
-def clear_layout(layout: QGridLayout | QVBoxLayout | QHBoxLayout) -> None:
-    while layout.count():
-        child = layout.takeAt(0)
-        if child is None:
-            break
-        widget = child.widget()
-        if widget is not None:
-            widget.hide()
-            widget.deleteLater()
-        inner = child.layout()
-        if isinstance(inner, QGridLayout | QVBoxLayout | QHBoxLayout):
-            clear_layout(inner)
 
 
 class ApplicationScreen(Screen):

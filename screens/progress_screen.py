@@ -42,7 +42,7 @@ from kiosk.strings import register, t
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from screens import theme
-from screens.base import OrientedScreen, make_button, make_label
+from screens.base import OrientedScreen, clear_layout, make_button, make_label
 
 register({
     "progress.title": ("查询办理进度", "Check progress"),
@@ -655,8 +655,7 @@ class ProgressScreen(OrientedScreen):
             card.setParent(None)
             card.deleteLater()
         self.cards = []
-        while self.cards_layout.count():
-            self.cards_layout.takeAt(0)
+        clear_layout(self.cards_layout)  # the stretches too, with their items
 
     def _health_changed(self) -> None:
         if self.terminal.machine.step is Step.PROGRESS:
