@@ -22,8 +22,8 @@ from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from screens import theme
-from screens.base import make_button, make_label, row
-from screens.catalog_screen import ApplicationScreen, StepHeader, clear_layout, current_item, reveal
+from screens.base import clear_layout, make_button, make_label, row
+from screens.catalog_screen import ApplicationScreen, StepHeader, current_item, reveal
 
 register({
     "capture.title": ("拍摄：{name}", "Capture: {name}"),

@@ -30,12 +30,11 @@ from kiosk.strings import register, t
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
 from screens import theme
-from screens.base import make_button, make_label
+from screens.base import clear_layout, make_button, make_label
 from screens.catalog_screen import (
     ApplicationScreen,
     StepHeader,
     WrapButton,
-    clear_layout,
     current_item,
     repolish,
     reveal,

@@ -16,11 +16,10 @@ from kiosk.notice import NoticePhase, notice_desk_for, notice_state_key
 from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
-from screens.base import make_button, make_label
+from screens.base import clear_layout, make_button, make_label
 from screens.catalog_screen import (
     ApplicationScreen,
     StepHeader,
-    clear_layout,
     current_item,
     eligibility_of,
     fee_text,

@@ -9,11 +9,10 @@ from kiosk.catalog import CatalogItem, Material
 from kiosk.strings import register
 from kiosk.terminal import Terminal
 from kiosk.visit import Step
-from screens.base import make_button, make_label
+from screens.base import clear_layout, make_button, make_label
 from screens.catalog_screen import (
     ApplicationScreen,
     StepHeader,
-    clear_layout,
     current_item,
     page_count_text,
     reveal,
