@@ -85,7 +85,8 @@ class DetectorConfig:
     border_margin_frac: float = 0.0015  # a corner closer than this to the frame edge: cut
     min_support: float = 0.62  # mean share of samples with edge evidence
     min_side_support: float = 0.30  # every side shows itself somewhat (a finger hides < 70 %)
-    min_straight: float = 0.55  # mean share of edge samples on the fitted line
+    min_straight: float = 0.65  # mean share of edge samples on the fitted line (pages ≥ 0.8; a
+    # hand's fingers and palm closing a quad ≈ 0.57)
     min_side_straight: float = 0.25
     dark_mean: float = 12.0  # mean 8-bit Lab lightness below this and flat: black frame (a black
     # camera base under room light stays above 20)
@@ -269,6 +270,7 @@ class _Evidence:
     polarity: F64  # (C, 4): sign of inside-minus-outside lightness over a side's steps (0: mixed)
     contrast: F64  # (C,): median colour inside the outline against median outside
     spread: F64  # (C,): median distance of the outside samples from their median
+    side_contrast: F64  # (C, 4): per side, median colour 7 px inside against 7 px outside
 
 
 def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
@@ -349,9 +351,13 @@ def _evidence(lab: Image, quads: F64, n: int = 24) -> _Evidence:
     n_steps = np.maximum(step_ok.sum(axis=2), 1)
     polarity = np.where(lighter_in.sum(axis=2) >= 0.8 * n_steps, 1.0,
                         np.where(lighter_out.sum(axis=2) >= 0.8 * n_steps, -1.0, 0.0))
+    # Per side, over its whole length: one sheet against one desk shows about the same
+    # step all round; a side drawn along a grain line beside a card shows the desk's own
+    # variation.
+    side_contrast = np.linalg.norm(np.median(cin, axis=2) - np.median(cout, axis=2), axis=-1)
     return _Evidence(edge_ok.sum(axis=2) / denom, step_ok.sum(axis=2) / denom,
                      (on_line & ~occluded).sum(axis=2) / denom, corners, step_ok, polarity,
-                     contrast.astype(np.float64), spread.astype(np.float64))
+                     contrast.astype(np.float64), spread.astype(np.float64), side_contrast.astype(np.float64))
 
 
 def _clockwise_all(quads: F64) -> F64:
@@ -1012,6 +1018,13 @@ def _geometry_ok(quads: F64, shape: tuple[int, int], cfg: DetectorConfig) -> NDA
     return np.asarray(ok)
 
 
+# A quad with a clean outline (`_Scored.clean_outline`) may share more of its colours
+# with the rest of the frame than `min_unlike_rest` allows (paper the colour of the desk).
+_MIN_UNLIKE_CLEAN = 0.15
+# Its weakest side's step against its strongest's (`_Scored.clean_outline`).
+_CLEAN_BALANCE = 0.2
+
+
 @dataclass
 class _Scored:
     quad: Quad
@@ -1024,6 +1037,7 @@ class _Scored:
     polarity: F64  # (4,) +1 inside lighter, -1 outside lighter, 0 mixed
     contrast: float  # median colour just inside against just outside the outline
     spread: float  # how much the colours just outside vary (the desk's texture)
+    side_contrast: F64  # (4,) median colour just inside against just outside, per side
 
     @property
     def score(self) -> float:
@@ -1046,6 +1060,19 @@ class _Scored:
             # levels).
             and self.contrast >= 5.0
         )
+
+    @property
+    def clean_outline(self) -> bool:
+        """Steps along nearly all of every side, the same side lighter on all four,
+        about as strong on all four, and four page corners: a closed outline, as one
+        sheet on one desk has and a desk's pattern has not."""
+        pol = self.polarity
+        # Shade and glare vary a page's step around it by up to 4× (the weakest side at
+        # a fifth of the strongest still passes); a side drawn along the desk's own
+        # grain beside a card shows a tenth of the card's step.
+        sc = self.side_contrast
+        return bool(self.steps.min() >= 0.75 and self.corners == 4 and pol[0] != 0 and np.all(pol == pol[0])
+                    and sc.min() >= _CLEAN_BALANCE * sc.max())
 
     @property
     def one_polarity(self) -> bool:
@@ -1077,7 +1104,8 @@ def _score(f: _Features, quads: F64, cfg: DetectorConfig) -> list[_Scored]:
     inside = np.all((quads[..., 0] >= m) & (quads[..., 0] <= w - 1 - m)
                     & (quads[..., 1] >= m) & (quads[..., 1] <= h - 1 - m), axis=1)
     return [_Scored(quads[i], ev.support[i], ev.steps[i], ev.straight[i], int(ev.corners[i]), bool(inside[i]),
-                    ev.samples[i], ev.polarity[i], float(ev.contrast[i]), float(ev.spread[i]))
+                    ev.samples[i], ev.polarity[i], float(ev.contrast[i]), float(ev.spread[i]),
+                    ev.side_contrast[i])
             for i in range(len(quads))]
 
 
@@ -1209,13 +1237,18 @@ def _continued_sides(lab: Image, q: Quad, steps: F64 | None = None, n: int = 12)
     inside = (pts[..., 0] >= 0) & (pts[..., 0] <= w - 1) & (pts[..., 1] >= 0) & (pts[..., 1] <= h - 1)
     ok = (step >= 6.0) & on_line & inside
 
+    # Two or three samples before the frame's edge are too few to tell an edge going on
+    # from a desk's vein or a shadow's end: such a neighbour leaves the frame (it may go
+    # on), but only one seen going on for at least `seen_min` samples proves it does.
+    seen_min = 4
+
     def goes_on(sel: slice) -> NDArray[np.bool_]:
         seen = inside[:, sel].sum(axis=1)
-        return np.asarray((seen < 3) | (ok[:, sel].sum(axis=1) >= 0.6 * np.maximum(seen, 1)))
+        return np.asarray((seen < seen_min) | (ok[:, sel].sum(axis=1) >= 0.6 * np.maximum(seen, 1)))
 
     past_end, before_start = goes_on(slice(0, n)), goes_on(slice(n, 2 * n))
-    in_frame_end = inside[:, :n].sum(axis=1) >= 3
-    in_frame_start = inside[:, n:].sum(axis=1) >= 3
+    in_frame_end = inside[:, :n].sum(axis=1) >= seen_min
+    in_frame_start = inside[:, n:].sum(axis=1) >= seen_min
     # Side j is crossed when side j-1 goes on past corner j and side j+1 behind corner
     # j+1, one of them visibly.
     crossed = past_end[PREV] & before_start[NEXT] & (in_frame_end[PREV] | in_frame_start[NEXT])
@@ -1342,11 +1375,19 @@ def _outermost(f: _Features, good: list[_Scored], min_unlike: float) -> _Scored 
     # of the frame's (a text block or a header band shares its paper with the rest of
     # the page, a rectangle of wood grain is more of the desk), with a good outline.
     unlike = {id(s): _unlike_rest(f, s.quad) for s in good}
+
+    def own_thing(s: _Scored) -> bool:
+        # Grey paper on grey marble, cream paper on beige laminate: the colours alone
+        # hardly tell the page from the desk, but an outline this clean does: a step
+        # on every side with the same side lighter all round, and page corners. Wood
+        # grain or marble veins give a step on a side or two, never a closed one.
+        return unlike[id(s)] >= min_unlike or (unlike[id(s)] >= _MIN_UNLIKE_CLEAN and s.clean_outline)
+
     # Near the threshold, the sides must also agree which side of them is lighter, as
     # paper against one desk does; a rectangle pieced from a finger's edge, a grain line
     # and a plank seam need not. A clearly distinct thing (a colourful card with a dark
     # band against a light desk) may disagree.
-    ranked = [s for s in good if unlike[id(s)] >= min_unlike and (unlike[id(s)] >= 0.5 or s.one_polarity)]
+    ranked = [s for s in good if own_thing(s) and (unlike[id(s)] >= 0.5 or s.one_polarity)]
     if not ranked:
         return None
     best = max(ranked, key=lambda s: s.score + 0.5 * unlike[id(s)])
@@ -1372,15 +1413,22 @@ def _outermost(f: _Features, good: list[_Scored], min_unlike: float) -> _Scored 
             # frame as the smaller quad's (a strip of wood grain added to a page makes
             # it more like the desk), or its own edges there show steps nearly all along,
             # or, where a finger hides some, it holds something other than desk.
-            if unlike[id(s)] < min_unlike:
+            if not own_thing(s):
                 continue
             # And what it adds is bounded by steps along most of its new outline, with page
             # corners (a finger or a shadow over the desk next to the page has neither a
             # straight step all along nor a page's corners), and is not desk: unlike the
             # desk just around, or making the whole more unlike the rest of the frame
             # (a white page's margin on a white desk; a strip of desk would make it less).
+            # A clean outline all round (`clean_outline`) closes the page by itself
+            # around print or a dark box on it, where the paper is too like a veined desk
+            # for the colours to tell. Around an outline as clean and as lit (the same
+            # side lighter) it is the same sheet's edge again, a grid line or a grain
+            # line just beyond it; there the colours must tell.
+            same_again = best.clean_outline and best.polarity[0] == s.polarity[0]
             if (s.corners >= 3 and _extension_support(s, best.quad) >= 0.7
-                    and (unlike[id(s)] >= unlike[id(best)] + 0.02 or _extra_is_not_desk(f, s.quad, best.quad))):
+                    and (unlike[id(s)] >= unlike[id(best)] + 0.02 or (s.clean_outline and not same_again)
+                         or _extra_is_not_desk(f, s.quad, best.quad))):
                 holders.append(s)
         if not holders:
             return best

@@ -82,6 +82,43 @@ def test_page_found_on_speckled_laminate_through_a_noisy_sensor(seed: int, desk:
     assert jaccard(f.image, f.quad) >= 0.95
 
 
+def test_page_near_the_frame_edge_is_not_taken_for_a_cut_one() -> None:
+    # A 红头文件 whose right edge lies a few percent of the frame from its edge: two or
+    # three samples of its top and bottom edges past the corner, on a marble vein, were
+    # taken for the page going on, and its red rule was returned as a side (0.84).
+    assert jaccard(*photo_page(6000033, "marble")) >= 0.97
+
+
+def test_grey_page_on_grey_marble_is_found_by_its_clean_outline() -> None:
+    # Paper about the marble's colour: too like the rest of the frame by colours alone,
+    # so a block of print was returned (0.61) though a step runs all round the page.
+    assert jaccard(*photo_page(6000053, "marble")) >= 0.97
+
+
+@pytest.mark.parametrize("seed", [600047, 600068])
+def test_card_is_not_stretched_over_wood_to_a_grain_line(seed: int) -> None:
+    # A receipt or a card on wood: the card's own edges, run on to a grain line beside
+    # it, close an outline with steps on every side and one polarity, which was let
+    # through as the page "too like the desk" (0.79, 0.82); its side over the wood
+    # shows a tenth of the card's step.
+    assert jaccard(*synth_page(seed, "wood")) >= 0.97
+
+
+def test_card_side_is_not_moved_to_a_grid_line_just_beyond_it() -> None:
+    # A card on a cutting mat: its outline again a grid line further out on one side
+    # is just as clean, and was taken for the card's (0.96).
+    assert jaccard(*synth_page(600037, "cutting_mat")) >= 0.99
+
+
+def test_hand_on_speckled_laminate_is_no_page() -> None:
+    # A hand in motion over a light laminate: two fingers' edges and the palm's curve
+    # closed a quad that was returned as a page; most of its edge samples lie off its
+    # sides (a page's sides are straight).
+    f = synth_photo.make_frame(7500024, scene="empty", desk="laminate_light")
+    d = PageDetector().detect(f.image)
+    assert d.quad is None, d.reason
+
+
 def test_strip_of_wood_between_plank_seams_is_no_page() -> None:
     # A frame that once gave a false page: grain lines and two plank seams closing a
     # narrow rectangle of wood, half the desk in a hand's shadow.
