@@ -60,11 +60,12 @@ def run(visits: int, *, trim: bool = False) -> int:
     from kiosk.provisioning import Provisioned, ProvisionRequest, provision
     from kiosk.terminal import Terminal
     from kiosk.visit import VisitMachine
-    from screens.ops import QtBackground
+    from screens.ops import QtBackground, steady_process
     from screens.tour import Tour, register_all_verbs
     from screens.window import KioskWindow
 
     root = Path(tempfile.mkdtemp(prefix="kiosk-visit-bench-"))
+    steady_process()  # as `kiosk run` does at start-up
     app = QApplication.instance() or QApplication([])
 
     def quiet_qt(kind: Any, context: Any, message: str) -> None:

@@ -523,6 +523,28 @@ def release_free_memory() -> bool:
     return True
 
 
+# glibc's mallopt parameter for the most arenas it makes (malloc.h: M_ARENA_MAX = -8).
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(count: int = 2) -> bool:
+    """Let glibc make at most `count` malloc arenas, whatever the number of threads.
+
+    Without a limit glibc makes up to 8 per core, a new one when a new thread finds
+    the others busy; an arena is never given back, and what a thread left live in it
+    stays there. Measured in the soak (bench/bench_soak.py): a worker thread replaced
+    after visit 565 of 700 came with a new arena holding 11 MB after malloc_trim, a
+    one-step rise of the kind that took the 2,000-visit soak over its 10 MB budget.
+    The kiosk's threads mostly wait, and Python runs one at a time, so two arenas cost
+    no speed. Call before the threads start. False where there is no glibc."""
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, count))
+    except (OSError, AttributeError):
+        return False
+
+
 def _trim_memory() -> StepResult:
     before = _rss_kib()
     if not release_free_memory():

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.terminal import Terminal
-from screens.ops import QtBackground
+from screens.ops import QtBackground, steady_process
 from screens.technician_screens import wire_technician
 from screens.tour import run_tour
 from screens.window import KioskWindow
@@ -31,6 +31,7 @@ def run_app(config: Config, *, windowed: bool) -> int:
         print("kiosk run: no display (neither DISPLAY nor WAYLAND_DISPLAY is set, and QT_QPA_PLATFORM "
               "is not eglfs/linuxfb). Start it under cage or X, or use `kiosk tour` offscreen. / 没有显示器", file=sys.stderr)
         return 3
+    steady_process()  # before the terminal starts its threads
     app = QApplication.instance() or QApplication(sys.argv[:1])
     background = QtBackground()
     terminal = Terminal(config, background=background)

@@ -10,6 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from kiosk.maintenance import limit_malloc_arenas
+
 
 class _Relay(QObject):
     finished = Signal(object, object, object)  # done callback, result, exception
@@ -49,6 +51,11 @@ class QtBackground:
         self._relay.finished.connect(self._deliver)
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(2)
+        # The two workers live as long as the app: Qt ends an idle pool thread after
+        # 30 s and starts a new one for the next job, and between visits that is every
+        # job; each new thread may come with a malloc arena of its own (see
+        # kiosk.maintenance.limit_malloc_arenas).
+        self._pool.setExpiryTimeout(-1)
         self.in_flight = 0
 
     def __call__(self, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
@@ -61,3 +68,12 @@ class QtBackground:
 
     def wait(self, timeout_ms: int = 10_000) -> bool:
         return self._pool.waitForDone(timeout_ms)
+
+
+def steady_process() -> None:
+    """What `kiosk run` sets once at start-up for a process that runs for months (the
+    benches that stand in for it call it too): at most two malloc arenas, and Qt's
+    global thread pool (large image conversions and scaling) keeps its threads instead
+    of ending them after 30 s idle and starting new ones."""
+    limit_malloc_arenas()
+    QThreadPool.globalInstance().setExpiryTimeout(-1)
