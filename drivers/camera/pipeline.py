@@ -111,7 +111,7 @@ class PagePipeline:
         if quad is not None:
             hint = as_quad(quad)
             if quad_shape is not None:
-                hint = hint * (frame_bgr.shape[1] / quad_shape[1])
+                hint = preview_to_still(hint, quad_shape, frame_bgr.shape)
         if det.quad is not None and (hint is None or iou(det.quad, hint) > 0.5):
             return det
         if hint is not None:
@@ -143,6 +143,22 @@ class PagePipeline:
         jpeg = encode_jpeg(img, budget_bytes=page_budget(size.width_mm, size.height_mm))
         qual = q.measure(frame_bgr, quad, cfg.quality)
         return CapturedPage(img, jpeg, w, h, rect.size.kind, rect.dpi, corners, qual)
+
+
+def preview_to_still(quad: Quad, preview_shape: tuple[int, ...], still_shape: tuple[int, ...]) -> Quad:
+    """A preview frame's outline in the still's pixels, when the two differ in size and
+    perhaps in aspect (a 16:9 preview of a camera whose stills are 4:3).
+
+    UVC cameras make their other aspects from the one sensor by dropping rows (or,
+    rarer, columns) evenly top and bottom, not by squeezing it: both frames see the same
+    width of desk and share their centre. So the outline scales by the widths and moves
+    by half the difference in height; per-axis scaling would stretch it."""
+    ph, pw = preview_shape[:2]
+    sh, sw = still_shape[:2]
+    scale = sw / pw
+    out = as_quad(quad) * scale
+    out[:, 1] += (sh - ph * scale) / 2
+    return out
 
 
 def decode_image_file(path: str) -> Image | None:
