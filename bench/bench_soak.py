@@ -398,7 +398,9 @@ def run_soak(visits: int, *, workdir: Path | None = None, progress: Callable[[st
             result.slowest_ms[kind] = round(max(times), 1)
             result.median_ms[kind] = round(statistics.median(times), 1)
             result.slower_than_first[kind] = sum(1 for t in times[1:] if t > SLOWER_LIMIT * first)
-            tenth = max(1, len(times) // 10)
+            # A tenth, but never fewer than 5 visits: the median of two technician
+            # sessions (20 in 2,000 visits) is one noisy visit, not a trend.
+            tenth = max(5, len(times) // 10)
             early = times[1:1 + tenth] or times  # the first visit of a kind warms caches: not a baseline
             late = times[-tenth:]
             result.early_median_ms[kind] = round(statistics.median(early), 1)
