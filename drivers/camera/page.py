@@ -36,7 +36,10 @@ resolution, as SmartDoc 2015's ISPL-CVML did):
    runs along them (a coloured band to the page's edge, a form's table, a printed
    border, a ruled pad's top margin). A side that the page's edges run past is a rule
    across a page that goes on off the frame: `page_cut`. When the half-size
-   candidates give no page, the working-size ones get a stricter second look.
+   candidates give no page, the working-size ones get a stricter second look (only
+   where the half size shows straight edge pieces: a plain desk is not looked at
+   twice); when nothing valid is left on a textured desk, a third look at a map of the
+   texture finds paper of the desk's colour by its smooth margin.
 6. Refit the winner's sides on the full-resolution frame (sub-pixel box-step peaks
    along the normals, RANSAC), order the corners from the page's top-left (upright by
    shape, and by the print's direction when it tells).
@@ -138,6 +141,7 @@ class _Level:
     region_lab: Image  # what the region masks split: `lab`, or a smoother copy over texture
     shape: tuple[int, int]  # (h, w)
     desk: F64  # median colour of the frame's rim
+    segments: F64 | None = None  # straight edge pieces (`_segments`), once the line candidates have traced them
 
 
 @dataclass
@@ -164,37 +168,70 @@ def _shrink(frame: Image, long_side: int) -> Image:
     return small
 
 
-def _colour_gradient(raw: Image, sigma: float) -> tuple[Image, NDArray[np.int16], NDArray[np.int16], float]:
-    """The blurred Lab image, its Sobel derivatives (3 channels, int16) and the median
-    gradient magnitude of the strongest channel on every third row and column."""
-    lab = _u8(cv2.GaussianBlur(raw, (0, 0), sigma))
+def _median_of_counts(counts: NDArray[np.int64]) -> float:
+    """The median of the small non-negative integers whose histogram is `counts`,
+    exactly as np.median gives it (the mean of the two middle values for an even
+    count); a histogram is a tenth of the cost of sorting for a partition."""
+    c = np.cumsum(counts)
+    n = int(c[-1])
+    lo = int(np.searchsorted(c, (n - 1) // 2, side="right"))
+    hi = int(np.searchsorted(c, n // 2, side="right"))
+    return (lo + hi) / 2
+
+
+def _colour_gradient(raw: Image, sigma: float, blurred: Image | None = None,
+                     ) -> tuple[Image, NDArray[np.int16], NDArray[np.int16], float]:
+    """The blurred Lab image (`blurred` when the caller has it already), its Sobel
+    derivatives (3 channels, int16) and the median gradient magnitude of the strongest
+    channel on every third row and column."""
+    lab = _u8(cv2.GaussianBlur(raw, (0, 0), sigma)) if blurred is None else blurred
     dx = np.asarray(cv2.Sobel(lab, cv2.CV_16S, 1, 0), np.int16)
     dy = np.asarray(cv2.Sobel(lab, cv2.CV_16S, 0, 1), np.int16)
     sub = np.abs(dx[::3, ::3]).astype(np.int32) + np.abs(dy[::3, ::3])
-    texture = float(np.median(sub.max(axis=2)))
+    # The channel maximum spelled out: NumPy reduces a length-3 axis slowly.
+    strongest = np.maximum(np.maximum(sub[..., 0], sub[..., 1]), sub[..., 2])
+    texture = _median_of_counts(np.bincount(strongest.ravel()))
     return lab, dx, dy, texture
+
+
+def _mod180(x: F32) -> F32:
+    """`x % 180` for float32 `x` in [-180, 360), bit for bit as NumPy's remainder gives
+    it (fmod, then + 180 where the sign differs; x - 180 is exact above 180), at a third
+    of its cost."""
+    f180 = np.float32(180.0)
+    return np.asarray(np.where(x < 0, x + f180, np.where(x >= f180, x - f180, x)), np.float32)
 
 
 def _edge_directions(edges: Image, dx: NDArray[np.int16], dy: NDArray[np.int16]) -> tuple[I64, I64, F32]:
     """Edge pixels (rows, columns) and the direction (degrees mod 180) of the gradient
     of the channel that changes most at each: the one Canny followed there."""
-    ys, xs = np.nonzero(edges)
-    gx, gy = dx[ys, xs].astype(np.float32), dy[ys, xs].astype(np.float32)  # (k, 3)
-    pick = np.argmax(np.abs(gx) + np.abs(gy), axis=1)
+    pts = cv2.findNonZero(edges)  # row by row, as np.nonzero, at a tenth of its cost
+    if pts is None:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float32)
+    xy = np.asarray(pts).reshape(-1, 2).astype(np.int64)
+    xs, ys = xy[:, 0], xy[:, 1]
+    flat = ys * edges.shape[1] + xs
+    gx, gy = dx.reshape(-1, 3)[flat], dy.reshape(-1, 3)[flat]  # (k, 3) int16
+    mag = np.abs(gx).astype(np.int32) + np.abs(gy)
+    # The first channel of the largest magnitude, as argmax picks it.
+    m0, m1, m2 = mag[:, 0], mag[:, 1], mag[:, 2]
+    pick = np.where((m0 >= m1) & (m0 >= m2), 0, np.where(m1 >= m2, 1, 2))
     k = np.arange(len(ys))
-    theta = np.degrees(np.arctan2(gy[k, pick], gx[k, pick])) % np.float32(180.0)
-    return ys.astype(np.int64), xs.astype(np.int64), np.asarray(theta, np.float32)
+    theta = _mod180(np.degrees(np.arctan2(gy[k, pick].astype(np.float32), gx[k, pick].astype(np.float32))))
+    return ys, xs, theta
 
 
-def _level(raw: Image) -> _Level:
+def _level(raw: Image, blurred: Image | None = None, desk: F64 | None = None) -> _Level:
     """Edges and region images of a Lab image (chroma stretched). One Canny on the
     colour gradient: per pixel the Lab channel that changes most (a blue card on a grey
     desk of equal lightness still has edges). Thresholds low enough for a 10-level
     step of white paper on a white desk, raised over a textured desk or a noisy sensor
     (speckled laminate, wood grain, a 5 MP frame), where the median gradient is several
     times the ≈ 3 left on a plain one; there a second, blurrier pass too (a page's side
-    stays a step, speckles fade)."""
-    lab, dx, dy, texture = _colour_gradient(raw, 1.0)
+    stays a step, speckles fade). `blurred` and `desk`, when given, are `raw` blurred
+    by σ = 1 and its rim's colour (the working image has them already)."""
+    lab, dx, dy, texture = _colour_gradient(raw, 1.0, blurred)
     hi = max(30.0, 2.2 * texture)
     # Canny on 3-channel derivatives follows, per pixel, the channel whose gradient is
     # strongest.
@@ -205,7 +242,8 @@ def _level(raw: Image) -> _Level:
         region_lab, cdx, cdy, ctex = _colour_gradient(raw, 2.0)
         chi = max(16.0, 2.5 * ctex)
         directed.append(_edge_directions(_u8(cv2.Canny(cdx, cdy, 0.4 * chi, chi, L2gradient=True)), cdx, cdy))
-    return _Level(lab, _u8(lab[..., 0]), edges, directed, region_lab, (lab.shape[0], lab.shape[1]), _desk_color(lab))
+    return _Level(lab, _u8(lab[..., 0]), edges, directed, region_lab, (lab.shape[0], lab.shape[1]),
+                  _desk_color(lab) if desk is None else desk)
 
 
 def _features(frame: Image, long_side: int) -> _Features:
@@ -645,11 +683,22 @@ def _segments(f: _Level, min_len: float, limit: int = 200) -> F64:
     would be long enough. Every straight line lies wholly in at least one class."""
     polys = []
     mask = np.zeros_like(f.edges)
+    flat_mask = mask.reshape(-1)
     for ys, xs, theta in f.directed:
+        flat = ys * mask.shape[1] + xs
         for centre in (0.0, 45.0, 90.0, 135.0):
-            sel = np.abs((theta - centre + 90.0) % 180.0 - 90.0) <= 34.0
+            sel = flat[np.abs(_mod180(theta - centre + 90.0) - 90.0) <= 34.0]
             mask[:] = 0
-            mask[ys[sel], xs[sel]] = 255
+            flat_mask[sel] = 255
+            if len(sel) > 8000:
+                # Speckled laminate or wood grain leaves thousands of edge specks, each a
+                # contour for findContours to trace and for Python to look at. A contour
+                # visits each pixel of its component at most 4 times, so a component of
+                # fewer than min_len / 2 pixels has no contour of 2·min_len points: clear
+                # those first (the contours of the others come out the same, in order).
+                n, labels = cv2.connectedComponents(mask, connectivity=8)
+                at = np.asarray(labels).reshape(-1)[sel]
+                flat_mask[sel[(np.bincount(at, minlength=n) < min_len / 2)[at]]] = 0
             contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
             # A contour of a 1-px edge runs along it and back: its arc length is twice
             # the edge's, so a straight piece of min_len needs an arc of 2·min_len.
@@ -849,6 +898,7 @@ def _line_quads(f: _Level, cfg: DetectorConfig, seeds: list[Quad], keep: int = 1
     h, w = f.shape
     long_side = max(h, w)
     segs = _segments(f, 0.03 * long_side)
+    f.segments = segs
     if len(segs) < 4:
         return []
     span = int(math.hypot(h, w)) + 4
@@ -924,11 +974,15 @@ def _line_quads(f: _Level, cfg: DetectorConfig, seeds: list[Quad], keep: int = 1
 
 
 def _desk_color(lab: Image) -> F64:
+    """Median colour of the frame's rim (3 % of the short side), per channel."""
     h, w = lab.shape[:2]
     rim = max(2, int(0.03 * min(h, w)))
-    ring = np.concatenate([lab[:rim].reshape(-1, 3), lab[-rim:].reshape(-1, 3),
-                           lab[:, :rim].reshape(-1, 3), lab[:, -rim:].reshape(-1, 3)])
-    return np.asarray(np.median(ring, axis=0), dtype=np.float64)
+    counts = np.zeros((3, 256), np.int64)
+    for part in (lab[:rim], lab[-rim:], lab[:, :rim], lab[:, -rim:]):
+        flat = part.reshape(-1, 3)
+        for c in range(3):
+            counts[c] += np.bincount(flat[:, c], minlength=256)
+    return np.array([_median_of_counts(counts[c]) for c in range(3)], dtype=np.float64)
 
 
 def _distinct(quads: F64, tol: float, limit: int = 1 << 30) -> list[Quad]:
@@ -1454,18 +1508,28 @@ class PageDetector:
         if float(mean[0, 0]) < cfg.dark_mean and float(std[0, 0]) < cfg.dark_std:
             return Detection(None, TOO_DARK)
         best, valid, good, crossed = self._choose(f, f.cand)
-        if best is None:
+        segs = f.cand.segments
+        if best is None and segs is not None and len(segs) >= 3:
             # Nothing at half the size: a card's faint or finger-broken outline may still
-            # show at the working size (twice the cost, paid on empty desks and misses).
-            # What only the finer look finds must look like a page all round: steps on
-            # three sides, page corners, and colours well apart from the desk's own
-            # variation (not a strip of wood between grain lines and plank seams).
-            best2, valid2, good2, crossed2 = self._choose(f, _level(f.raw))
+            # show at the working size (twice the cost, paid on misses). What only the
+            # finer look finds must look like a page all round: steps on three sides, page
+            # corners, and colours well apart from the desk's own variation (not a strip
+            # of wood between grain lines and plank seams). Steps that straight show at
+            # half the size as straight edge pieces, where speckle and noise average out
+            # and no threshold is higher: without three of them (a plain desk) the finer
+            # look has nothing to find, and is not paid for.
+            best2, valid2, good2, crossed2 = self._choose(f, _level(f.raw, f.lab, f.desk))
             if best2 is not None and (best2.corners < 3 or best2.step_sides < 3
                                       or best2.contrast < 3.0 * best2.spread):
                 best2 = None
             if best2 is not None or valid2:
                 best, valid, good, crossed = best2, valid2, good2, crossed2
+        if best is None and not valid and len(f.cand.directed) > 1:
+            # Nothing valid on a textured desk (the blurrier edge pass ran): paper of the
+            # desk's colour on a speckled laminate may still show by its smooth margin.
+            best3, valid3, good3, crossed3 = self._smooth_look(f)
+            if best3 is not None:
+                best, valid, good, crossed = best3, valid3, good3, crossed3
         if best is None:
             return Detection(None, PAGE_CUT if crossed or any(not s.inside for s in valid) else NO_PAGE)
         grown = _grow(best.quad, 0.01 * max(f.shape))
@@ -1538,6 +1602,37 @@ class PageDetector:
             if more:
                 good += more
                 best = _outermost(f, good, cfg.min_unlike_rest)
+        return best, valid, good, crossed
+
+    def _smooth_look(self, f: _Features) -> tuple[_Scored | None, list[_Scored], list[_Scored], list[_Scored]]:
+        """On a speckled desk (a granite-look laminate) paper of about the desk's colour
+        still differs from it: the desk is textured at a few px, the paper's margin is
+        smooth. Candidates and scores from a map of that texture instead of colour: the
+        page is a smooth band (its margin) around its print, its sides steps in texture
+        all round, smoother inside on every side."""
+        light = f.cand.light.astype(np.float32)
+        detail = cv2.absdiff(light, cv2.GaussianBlur(light, (0, 0), 1.5))
+        tex = np.asarray(cv2.GaussianBlur(detail, (0, 0), 2.0), np.float32)
+        # Textured (the desk, and print alike) at 60 levels, the desk's median texture
+        # at 1.5× that, so most of the desk is flat at 60 and a smooth margin shows as a
+        # step down of 40 or more.
+        k = 90.0 / max(float(np.median(tex)), 0.5)
+        t8 = _u8(np.clip(tex * k, 0, 60))
+        # A sheet's margin is a smooth band of some size; a speckled desk has only
+        # specks of smooth (other desks, smooth all over, have no speckle to tell by).
+        smooth = float(np.mean(t8 < 20))
+        if not 0.01 <= smooth <= 0.5:
+            return None, [], [], []
+        half = _u8(cv2.merge([t8, np.full_like(t8, 128), np.full_like(t8, 128)]))
+        lab = _u8(cv2.resize(half, (f.shape[1], f.shape[0]), interpolation=cv2.INTER_LINEAR))
+        ft = replace(f, lab=lab, light=_u8(lab[..., 0]))
+        # Blurred over a few px, a texture step is found about its side but is not sharp.
+        loose = PageDetector(replace(self.config, min_straight=0.3, min_side_straight=0.1))
+        best, valid, good, crossed = loose._choose(ft, _level(half))
+        # Smoother inside along nearly all of every side: a margin all round. (Corners
+        # tell little here: print may come close to them, and the probe then meets it.)
+        if best is None or best.corners < 2 or best.steps.min() < 0.75 or not np.all(best.polarity == -1):
+            return None, valid, good, crossed
         return best, valid, good, crossed
 
     def _extended(self, f: _Features, seeds: list[Quad]) -> list[_Scored]:

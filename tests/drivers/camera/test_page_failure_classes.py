@@ -82,6 +82,14 @@ def test_page_found_on_speckled_laminate_through_a_noisy_sensor(seed: int, desk:
     assert jaccard(f.image, f.quad) >= 0.95
 
 
+def test_cream_page_on_speckled_laminate_is_found_by_its_smooth_margin() -> None:
+    # Paper hardly lighter than a light laminate, a soft outline: no colour step closed it at
+    # either size (no_page), but the desk is speckled and the page's margin is smooth.
+    f = synth_photo.make_frame(6000021, scene="page", desk="laminate_light")
+    assert f.quad is not None
+    assert jaccard(f.image, f.quad) >= 0.95
+
+
 def test_page_near_the_frame_edge_is_not_taken_for_a_cut_one() -> None:
     # A 红头文件 whose right edge lies a few percent of the frame from its edge: two or
     # three samples of its top and bottom edges past the corner, on a marble vein, were
